@@ -1,0 +1,143 @@
+//! One type over all three catalogs, and lookups by provider and number.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::{DingTalkCode, Entry, FeishuCode, Lang, SilentLoginCode};
+
+/// A code of any of the three catalogs.
+///
+/// ```
+/// use silent_login_catalog::{lookup, KnownCode, DingTalkCode};
+/// assert_eq!(lookup("dingtalk", 40078), Some(KnownCode::DingTalk(DingTalkCode::TmpAuthCodeNotFound)));
+/// assert_eq!(lookup("lark", 20007), lookup("feishu", 20007));
+/// assert_eq!(lookup("dingtalk", 123), None);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KnownCode {
+    /// A DingTalk code.
+    DingTalk(DingTalkCode),
+    /// A Feishu / Lark code.
+    Feishu(FeishuCode),
+    /// One of silent-login's own codes.
+    SilentLogin(SilentLoginCode),
+}
+
+impl KnownCode {
+    /// The entry behind the code.
+    pub fn entry(self) -> &'static Entry {
+        match self {
+            KnownCode::DingTalk(code) => code.entry(),
+            KnownCode::Feishu(code) => code.entry(),
+            KnownCode::SilentLogin(code) => code.entry(),
+        }
+    }
+
+    /// The provider id.
+    pub fn provider(self) -> &'static str {
+        self.entry().provider
+    }
+
+    /// The numeric code.
+    pub fn code(self) -> i32 {
+        self.entry().code
+    }
+
+    /// The message in `lang`.
+    pub fn message(self, lang: Lang) -> &'static str {
+        self.entry().message.get(lang)
+    }
+
+    /// The whole explanation in `lang`.
+    pub fn help(self, lang: Lang) -> String {
+        self.entry().help(lang)
+    }
+
+    /// Every code of every catalog.
+    pub fn all() -> impl Iterator<Item = KnownCode> {
+        DingTalkCode::ALL
+            .iter()
+            .map(|&code| KnownCode::DingTalk(code))
+            .chain(FeishuCode::ALL.iter().map(|&code| KnownCode::Feishu(code)))
+            .chain(
+                SilentLoginCode::ALL
+                    .iter()
+                    .map(|&code| KnownCode::SilentLogin(code)),
+            )
+    }
+}
+
+impl From<DingTalkCode> for KnownCode {
+    fn from(code: DingTalkCode) -> Self {
+        KnownCode::DingTalk(code)
+    }
+}
+
+impl From<FeishuCode> for KnownCode {
+    fn from(code: FeishuCode) -> Self {
+        KnownCode::Feishu(code)
+    }
+}
+
+impl From<SilentLoginCode> for KnownCode {
+    fn from(code: SilentLoginCode) -> Self {
+        KnownCode::SilentLogin(code)
+    }
+}
+
+impl fmt::Display for KnownCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.entry(), f)
+    }
+}
+
+impl std::error::Error for KnownCode {}
+
+impl Serialize for KnownCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.entry().key().serialize(serializer)
+    }
+}
+
+/// The canonical provider id for a name users type: `lark` is `feishu`.
+pub fn canonical_provider(name: &str) -> Option<&'static str> {
+    match name.to_ascii_lowercase().as_str() {
+        "dingtalk" | "ding" => Some(DingTalkCode::PROVIDER),
+        "feishu" | "lark" | "larksuite" => Some(FeishuCode::PROVIDER),
+        "silent-login" | "silent_login" | "silentlogin" => Some(SilentLoginCode::PROVIDER),
+        _ => None,
+    }
+}
+
+/// The code `code` of provider `provider` (`dingtalk`, `feishu`, `lark`, `silent-login`).
+pub fn lookup(provider: &str, code: i32) -> Option<KnownCode> {
+    match canonical_provider(provider)? {
+        DingTalkCode::PROVIDER => DingTalkCode::from_code(code).map(KnownCode::DingTalk),
+        FeishuCode::PROVIDER => FeishuCode::from_code(code).map(KnownCode::Feishu),
+        _ => SilentLoginCode::from_code(code).map(KnownCode::SilentLogin),
+    }
+}
+
+/// Every catalog's entry for `code` (a number can mean different things per provider).
+pub fn find(code: i32) -> Vec<KnownCode> {
+    [
+        DingTalkCode::from_code(code).map(KnownCode::DingTalk),
+        FeishuCode::from_code(code).map(KnownCode::Feishu),
+        SilentLoginCode::from_code(code).map(KnownCode::SilentLogin),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Every code of one provider.
+pub fn codes_of(provider: &str) -> Vec<KnownCode> {
+    let Some(provider) = canonical_provider(provider) else {
+        return Vec::new();
+    };
+    KnownCode::all()
+        .filter(|code| code.provider() == provider)
+        .collect()
+}

@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+extern crate self as silent_login_catalog;
+
+mod entry;
+mod known;
+mod lang;
+
+pub use entry::{
+    CatalogCode, Cause, CodeKey, Entry, LocalizedCause, LocalizedEntry, RaisedBy, Text, UnknownCode,
+};
+pub use known::{canonical_provider, codes_of, find, lookup, KnownCode};
+pub use lang::{Lang, UnknownLang};
+pub use silent_login_macros::catalog;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+}
+
+catalog!("dingtalk.yaml");
+catalog!("feishu.yaml", name = FeishuCode);
+catalog!("silent-login.yaml");

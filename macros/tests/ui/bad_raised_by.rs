@@ -1,0 +1,3 @@
+silent_login_catalog::catalog!("bad_raised_by.yaml");
+
+fn main() {}

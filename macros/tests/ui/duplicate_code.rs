@@ -1,0 +1,3 @@
+silent_login_catalog::catalog!("duplicate_code.yaml");
+
+fn main() {}

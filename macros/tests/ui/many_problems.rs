@@ -1,0 +1,3 @@
+silent_login_catalog::catalog!("many_problems.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+silent_login_catalog::catalog!("no_cause.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+silent_login_catalog::catalog!("unknown_key.yaml");
+
+fn main() {}

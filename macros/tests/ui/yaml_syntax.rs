@@ -1,0 +1,3 @@
+silent_login_catalog::catalog!("yaml_syntax.yaml");
+
+fn main() {}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace. Installs the system packages the suite needs when they are
+# missing (Debian/Ubuntu: chromium + chromium-driver for the browser tests, redis-server for the
+# multi-replica tests), so it works on a fresh machine with only Rust installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "scripts/test.sh: installing ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+cargo test --workspace --all-features --no-fail-fast "$@" 2>&1 | tee target/test-output.log
+status=${PIPESTATUS[0]}
+# One closing line over every test binary, for humans and CI.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1); if ($(i) ~ /^ignored;?$/) s += $(i-1) } }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' target/test-output.log
+exit "$status"
