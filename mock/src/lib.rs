@@ -1,1 +1,123 @@
-//! Placeholder until its issue lands.
+//! An emulator of the DingTalk and Feishu/Lark open platforms on loopback, for testing
+//! silent login (免登).
+//!
+//! Like wiremock, but it knows the platforms' rules: it serves the real endpoints with their
+//! real envelopes and error codes, codes live five minutes and work once, tokens expire and are
+//! renewed the way each platform renews them, users outside an app's visible scope are refused,
+//! and code types must not be mixed. A small control API mints codes (what the client's JSAPI
+//! does), moves the clock and injects faults.
+//!
+//! ```no_run
+//! use silent_login_mock::{demo, MintCode, MockPlatform};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let mock = MockPlatform::builder().demo().start().await?;
+//! // Point the DingTalk and Feishu clients under test at the emulator.
+//! let base = mock.base_url(); // http://127.0.0.1:PORT, serving both platforms
+//! // What `dd.runtime.permission.requestAuthCode` returns in the DingTalk client:
+//! let code = mock.mint_code(MintCode::dingtalk(demo::ALICE))?;
+//! // … POST the code to the server under test; it calls {base}/gettoken and
+//! // {base}/topapi/v2/user/getuserinfo and should come back with userid "alice".
+//! # let _ = (base, code);
+//! # Ok(()) }
+//! ```
+//!
+//! # Endpoints
+//!
+//! DingTalk (HTTP 200, flat `{errcode, errmsg, …}`, header `x-acs-request-id`):
+//!
+//! | endpoint | success | errors |
+//! |---|---|---|
+//! | `GET /gettoken?appkey=&appsecret=` | `access_token`, `expires_in: 7200`; the same token (renewed) while valid | 40089 bad key/secret, 90002 rate limit |
+//! | `POST /topapi/v2/user/getuserinfo?access_token=` (JSON or form `code`) | `result{userid, unionid, associated_unionid, device_id, sys, sys_level, name}`, `request_id` | 41001 no token, 40014 unknown/expired token, 41026 no code, 40078 unknown/used/expired/wrong-kind/other-app code, 40079 outside the visible scope |
+//! | `GET /user/getuserinfo?access_token=&code=` | flat `userid, deviceId, is_sys, sys_level, name` | as above |
+//!
+//! Feishu/Lark (`{code, msg, data}`, token endpoints flat; header `X-Tt-Logid`; errors HTTP 400
+//! with `error.log_id`):
+//!
+//! | endpoint | success | errors |
+//! |---|---|---|
+//! | `POST /open-apis/auth/v3/app_access_token/internal` | `app_access_token` (`a-…`), `expire`, `tenant_access_token`; a new token once under 30 min are left, the old one stays valid | 10012 unknown app, 10015 bad secret, 99991400 rate limit |
+//! | `POST /open-apis/auth/v3/tenant_access_token/internal` | `tenant_access_token` (`t-…`), `expire` | as above |
+//! | `POST /open-apis/authen/v1/oidc/access_token` | `data{access_token (u-…), refresh_token, token_type, expires_in: 6900, refresh_expires_in, scope}` | 99991661 no bearer, 99991671 malformed, 99991664 bad app token, 20001 bad grant_type, 20007 unknown/used/expired/gadget code, 20024 other app's code, 20021 resigned, 20022 frozen, 20010 no longer visible |
+//! | `POST /open-apis/authen/v1/access_token` | as oidc, plus the profile | as above |
+//! | `GET /open-apis/authen/v1/user_info` | `data{name, en_name, avatar_url, open_id, union_id, user_id, tenant_key, email, enterprise_email, employee_no}` | 99991661, 99991671, 99991668 unknown token, 99991677 expired |
+//!
+//! # Control API
+//!
+//! JSON under `/_mock`, with permissive CORS:
+//!
+//! | request | effect |
+//! |---|---|
+//! | `POST /_mock/codes {"provider":"dingtalk","user":"alice","app"?,"kind"?,"corp_id"?}` | `{"code":"…"}`, or HTTP 400 with the JSAPI fail shape (`{"errorCode","errorMessage"}` / `{"errCode","errMsg"}`) |
+//! | `POST /_mock/apps {"provider":"dingtalk","app_key","app_secret","corp_id"}` or `{"provider":"feishu","app_id","app_secret","tenant_key"}` | registers an app |
+//! | `POST /_mock/users {MockUser}` / `GET /_mock/users?provider=dingtalk` | registers / lists users |
+//! | `POST /_mock/visibility {"provider","user","visible"}` | [`MockPlatform::set_visible`] |
+//! | `POST /_mock/clock {"advance_secs":N}` | [`MockPlatform::advance_clock`] |
+//! | `POST /_mock/faults {"endpoint":"/gettoken","fault":{"kind":"latency","ms":500},"times":N}` | [`MockPlatform::inject_fault`], see [`Fault`] |
+//! | `POST /_mock/revoke_tokens` | [`MockPlatform::revoke_tokens`] |
+//! | `POST /_mock/reset` | clears faults and stats |
+//! | `GET /_mock/stats` | `{"calls":{"/gettoken":3,…}}` |
+//! | `GET /_mock/jsapi.js` | the browser shim: `window.dd`, `window.h5sdk`, `window.tt` |
+//!
+//! # The browser shim
+//!
+//! `<script src="http://127.0.0.1:4000/_mock/jsapi.js"></script>` defines
+//! `dd.ready`, `dd.error`, `dd.runtime.permission.requestAuthCode`,
+//! `dd.runtime.permission.requestOperateAuthCode`, `dd.getAuthCode`, `h5sdk.ready`,
+//! `h5sdk.error`, `tt.requestAuthCode`, `tt.requestAccess` and `tt.login`. They mint codes from
+//! the emulator the script came from for the user named by `window.SILENT_LOGIN_MOCK.user`,
+//! `?mock_user=`, `localStorage['silent-login-mock-user']`, or else picked in a small floating
+//! `<select id="silent-login-mock-user">` + `<button id="silent-login-mock-go">`. They fail like
+//! the real JSAPI with `?mock_fail=10236` (or `window.SILENT_LOGIN_MOCK = {fail: 10236}`), and
+//! when the page passes a corpId / appId the emulator does not know.
+//!
+//! # Configuration file
+//!
+//! `silent-login-mock --listen 127.0.0.1:4000 --config org.yaml` reads a [`MockConfig`]
+//! (without `--config`: the demo organization, the same as the shipped `demo.yaml`):
+//!
+//! ```yaml
+//! dingtalk_apps:
+//!   - app_key: dingdemoappkey
+//!     app_secret: dingdemo-secret-0123456789
+//!     corp_id: dingdemocorp            # default: dingdemocorp
+//! feishu_apps:
+//!   - app_id: cli_demo0123456789
+//!     app_secret: feishu-demo-secret-0123456789
+//!     tenant_key: demo_tenant          # default: demo_tenant
+//! users:
+//!   - id: alice                        # DingTalk userid, Feishu user_id (open_id ou_alice)
+//!     name: 张爱丽 Alice
+//!     en_name: Alice Zhang             # default: ""
+//!     admin: false                     # default: false
+//!     visible: true                    # default: true
+//!     status: active                   # active | resigned | frozen; default: active
+//!     corp_id: dingdemocorp            # default: dingdemocorp
+//!     tenant_key: demo_tenant          # default: demo_tenant
+//! token_rate_limit: 20                 # token calls per second per app; 0 = unlimited
+//! ```
+
+mod clock;
+mod config;
+mod control;
+pub mod demo;
+mod dingtalk;
+mod endpoint;
+mod faults;
+mod feishu;
+mod ids;
+mod mint;
+mod model;
+mod platform;
+mod server;
+mod shim;
+mod state;
+
+pub use config::{ConfigError, MockConfig};
+pub use endpoint::{Endpoint, Stats};
+pub use faults::Fault;
+pub use model::{
+    CodeKind, DingTalkApp, FeishuApp, JsapiError, MintCode, MockUser, Provider, UserStatus,
+};
+pub use platform::{MockPlatform, MockPlatformBuilder};

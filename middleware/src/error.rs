@@ -1,0 +1,307 @@
+//! `LoginError`: a catalog code, the cause that applies when we know it, and what the platform
+//! said — everything a failed login or a refused request reports.
+
+use std::fmt;
+
+use http::StatusCode;
+use serde::Serialize;
+use silent_login_catalog::{Cause, Entry, KnownCode, Lang, SilentLoginCode};
+
+/// The code of an error: a catalog code, or a platform code the catalog does not know yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// A code of one of the catalogs.
+    Known(KnownCode),
+    /// A platform answered a code that is not in the catalog; it is kept, not lost.
+    Unknown {
+        /// The catalog provider id (`dingtalk`, `feishu`).
+        provider: &'static str,
+        /// The raw code.
+        code: i32,
+    },
+}
+
+/// What the platform answered, kept for logs and the error body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Upstream {
+    /// The platform's code (`errcode` / `code`).
+    pub errcode: i64,
+    /// The platform's message (`errmsg` / `msg`), as it was.
+    pub errmsg: String,
+    /// `request_id` / `X-Tt-Logid`, to quote to the platform's support.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// Why a login failed or a request was refused, in the catalog's terms.
+///
+/// ```
+/// use silent_login::LoginError;
+/// use silent_login_catalog::{DingTalkCode, Lang};
+///
+/// let error = LoginError::new(DingTalkCode::TmpAuthCodeNotFound).with_cause("code_used");
+/// assert_eq!(error.status(), http::StatusCode::UNAUTHORIZED);
+/// assert!(error.narrowed_cause().unwrap().text(Lang::En).contains("already been used"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginError {
+    code: ErrorCode,
+    cause: Option<&'static Cause>,
+    detail: Option<String>,
+    upstream: Option<Upstream>,
+    /// The auth code never reached the platform (the token stage failed, or no connection),
+    /// so the code is still good and must not be remembered as used.
+    code_not_presented: bool,
+}
+
+impl LoginError {
+    /// An error with a catalog code.
+    pub fn new(code: impl Into<KnownCode>) -> Self {
+        Self {
+            code: ErrorCode::Known(code.into()),
+            cause: None,
+            detail: None,
+            upstream: None,
+            code_not_presented: false,
+        }
+    }
+
+    /// The error for a platform's answer: its catalog entry, or an unknown code kept as it was.
+    pub fn from_platform(provider: &'static str, upstream: Upstream) -> Self {
+        let code = i32::try_from(upstream.errcode).ok();
+        let known = code.and_then(|code| silent_login_catalog::lookup(provider, code));
+        let code = match (known, code) {
+            (Some(known), _) => ErrorCode::Known(known),
+            (None, Some(code)) => ErrorCode::Unknown { provider, code },
+            (None, None) => ErrorCode::Known(SilentLoginCode::UpstreamGarbled.into()),
+        };
+        let mut error = Self {
+            code,
+            cause: None,
+            detail: None,
+            upstream: Some(upstream),
+            code_not_presented: false,
+        };
+        // A code with a single documented cause is already narrowed.
+        if let Some(entry) = error.entry() {
+            if let [only] = entry.causes {
+                error.cause = Some(only);
+            }
+        }
+        error
+    }
+
+    /// Narrows the error to the cause with this id (ignored if the entry has no such cause).
+    #[must_use]
+    pub fn with_cause(mut self, id: &str) -> Self {
+        if let Some(cause) = self.entry().and_then(|entry| entry.cause(id)) {
+            self.cause = Some(cause);
+        }
+        self
+    }
+
+    /// Adds a precise fact about this request (never a secret), e.g. "got `temp_auth_code`,
+    /// expected `tmp_auth_code`".
+    #[must_use]
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// Attaches what the platform answered.
+    #[must_use]
+    pub fn with_upstream(mut self, upstream: Upstream) -> Self {
+        self.upstream = Some(upstream);
+        self
+    }
+
+    /// Marks that the auth code never reached the platform.
+    #[must_use]
+    pub(crate) fn code_not_presented(mut self) -> Self {
+        self.code_not_presented = true;
+        self
+    }
+
+    /// Whether the auth code never reached the platform (it can still be used).
+    pub fn is_code_unused(&self) -> bool {
+        self.code_not_presented
+    }
+
+    /// The code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The catalog code, if known.
+    pub fn known(&self) -> Option<KnownCode> {
+        match self.code {
+            ErrorCode::Known(code) => Some(code),
+            ErrorCode::Unknown { .. } => None,
+        }
+    }
+
+    /// Whether this is the given catalog code.
+    pub fn is(&self, code: impl Into<KnownCode>) -> bool {
+        self.known() == Some(code.into())
+    }
+
+    /// The catalog entry, if the code is known.
+    pub fn entry(&self) -> Option<&'static Entry> {
+        self.known().map(KnownCode::entry)
+    }
+
+    /// The entry that explains this error: the code's own, or "unknown platform code".
+    fn explaining_entry(&self) -> &'static Entry {
+        self.entry()
+            .unwrap_or_else(|| SilentLoginCode::UpstreamCodeUnknown.entry())
+    }
+
+    /// The provider id of the catalog (`dingtalk`, `feishu`, `silent-login`).
+    pub fn provider(&self) -> &'static str {
+        match self.code {
+            ErrorCode::Known(code) => code.provider(),
+            ErrorCode::Unknown { provider, .. } => provider,
+        }
+    }
+
+    /// The numeric code.
+    pub fn errcode(&self) -> i32 {
+        match self.code {
+            ErrorCode::Known(code) => code.code(),
+            ErrorCode::Unknown { code, .. } => code,
+        }
+    }
+
+    /// The cause that applies, when silent-login could tell which one.
+    pub fn narrowed_cause(&self) -> Option<&'static Cause> {
+        self.cause
+    }
+
+    /// The precise fact about this request, if any.
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
+    }
+
+    /// What the platform answered, if it answered.
+    pub fn upstream(&self) -> Option<&Upstream> {
+        self.upstream.as_ref()
+    }
+
+    /// The HTTP status to answer with, from the catalog.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.explaining_entry().http_status)
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// Whether the same request can succeed later without a change.
+    pub fn retryable(&self) -> bool {
+        self.explaining_entry().retryable
+    }
+
+    /// The gRPC status code: UNAUTHENTICATED for login problems, PERMISSION_DENIED for
+    /// visibility and tenant refusals, UNAVAILABLE when the platform cannot be reached, …
+    pub fn grpc_code(&self) -> i32 {
+        grpc_code_for(self.status())
+    }
+
+    /// `DINGTALK_40078`: the `ErrorInfo.reason` of the gRPC details.
+    pub fn reason(&self) -> String {
+        let provider = self.provider().replace('-', "_").to_ascii_uppercase();
+        format!("{provider}_{}", self.errcode())
+    }
+
+    /// The JSON error body of the design's contract, in `lang`.
+    pub fn body(&self, lang: Lang, request_id: &str) -> ErrorBody<'_> {
+        let entry = self.explaining_entry();
+        let unknown_upstream = self.entry().is_none();
+        let errmsg = match (&self.upstream, unknown_upstream) {
+            (Some(upstream), true) => upstream.errmsg.clone(),
+            _ => entry.message.get(lang).to_owned(),
+        };
+        ErrorBody {
+            provider: self.provider(),
+            errcode: self.errcode(),
+            name: self.entry().map(|entry| entry.name),
+            errmsg,
+            cause: self.cause.map(|cause| cause.text(lang)),
+            cause_id: self.cause.map(Cause::id),
+            causes: if unknown_upstream {
+                Vec::new()
+            } else {
+                entry.causes.iter().map(|c| c.text(lang)).collect()
+            },
+            solution: entry.solution.get(lang),
+            docs: entry.docs,
+            detail: self.detail.as_deref(),
+            retryable: entry.retryable,
+            upstream: self.upstream.as_ref(),
+            request_id: request_id.to_owned(),
+        }
+    }
+}
+
+/// Maps an HTTP status from the catalog to the gRPC code a client expects.
+pub(crate) fn grpc_code_for(status: StatusCode) -> i32 {
+    match status.as_u16() {
+        401 => 16,                        // UNAUTHENTICATED
+        403 => 7,                         // PERMISSION_DENIED
+        429 => 8,                         // RESOURCE_EXHAUSTED
+        400 | 405 | 413 | 415 | 431 => 3, // INVALID_ARGUMENT
+        502 | 503 => 14,                  // UNAVAILABLE
+        504 => 4,                         // DEADLINE_EXCEEDED
+        _ => 13,                          // INTERNAL
+    }
+}
+
+impl fmt::Display for LoginError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.code {
+            ErrorCode::Known(code) => fmt::Display::fmt(&code, f)?,
+            ErrorCode::Unknown { provider, code } => {
+                write!(f, "{provider} error {code}: not in the catalog")?
+            }
+        }
+        if let Some(cause) = self.cause {
+            write!(f, " (cause: {})", cause.id())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoginError {}
+
+/// The error body every failure answers with (see the design's contract).
+///
+/// `{"provider","errcode","errmsg","cause","causes","solution","docs","request_id"}`, plus
+/// `name`, `cause_id`, `detail`, `retryable` and `upstream` (the platform's raw answer).
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorBody<'a> {
+    /// The catalog provider id.
+    pub provider: &'static str,
+    /// The numeric code.
+    pub errcode: i32,
+    /// The catalog name of the code.
+    pub name: Option<&'static str>,
+    /// The message.
+    pub errmsg: String,
+    /// The narrowed cause, or `null`.
+    pub cause: Option<&'static str>,
+    /// The narrowed cause's stable id, or `null`.
+    pub cause_id: Option<&'static str>,
+    /// Every documented cause.
+    pub causes: Vec<&'static str>,
+    /// What to do.
+    pub solution: &'static str,
+    /// A documentation link.
+    pub docs: Option<&'static str>,
+    /// A precise fact about this request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<&'a str>,
+    /// Whether retrying can help.
+    pub retryable: bool,
+    /// What the platform answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<&'a Upstream>,
+    /// This request's id, also in the logs.
+    pub request_id: String,
+}

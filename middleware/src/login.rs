@@ -1,0 +1,446 @@
+//! Reading a login request: the code from the query, a JSON or a form body, under any of the
+//! accepted names — or the JSAPI failure the front end reports — and, when neither is there,
+//! exactly what is wrong (a misspelled name, an empty value, a code in the wrong place).
+
+use serde_json::Value;
+use silent_login_catalog::{lookup, DingTalkCode, KnownCode, RaisedBy, SilentLoginCode};
+
+use crate::error::LoginError;
+use crate::identity::ProviderKind;
+use crate::secret::AuthCode;
+
+/// The names a code may be sent under, in order of preference.
+pub const CODE_PARAMS: [&str; 4] = ["tmp_auth_code", "code", "authCode", "auth_code"];
+/// The names a front end reports its JSAPI failure under (Feishu `errCode`/`errno`, DingTalk
+/// `errorCode`).
+const JSAPI_ERROR_PARAMS: [&str; 3] = ["errCode", "errorCode", "errno"];
+const JSAPI_MESSAGE_PARAMS: [&str; 3] = ["errMsg", "errorMessage", "message"];
+
+/// What a login request asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoginRequest {
+    /// Exchange this code.
+    Code(AuthCode),
+    /// The front end's JSAPI failed; explain its code.
+    JsapiFailure(LoginError),
+}
+
+/// The body's kind, from `Content-Type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyKind {
+    /// `application/json` (or `+json`).
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// No body, or no content type and an empty body.
+    Empty,
+    /// Anything else.
+    Unsupported,
+}
+
+impl BodyKind {
+    /// The kind of a `Content-Type` value (`None` when absent).
+    pub fn from_content_type(content_type: Option<&str>) -> Self {
+        let Some(value) = content_type else {
+            return BodyKind::Empty;
+        };
+        let essence = value
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match essence.as_str() {
+            "application/json" => BodyKind::Json,
+            _ if essence.starts_with("application/") && essence.ends_with("+json") => {
+                BodyKind::Json
+            }
+            "application/x-www-form-urlencoded" => BodyKind::Form,
+            "" => BodyKind::Empty,
+            _ => BodyKind::Unsupported,
+        }
+    }
+}
+
+/// Parses a login request of `provider` from its query string and body.
+///
+/// ```
+/// use silent_login::login::{parse_login, BodyKind, LoginRequest};
+/// use silent_login::ProviderKind;
+///
+/// let request = parse_login(ProviderKind::DingTalk, None, BodyKind::Json, br#"{"tmp_auth_code":"abc"}"#);
+/// assert!(matches!(request, Ok(LoginRequest::Code(_))));
+///
+/// let error = parse_login(ProviderKind::DingTalk, None, BodyKind::Json, br#"{"temp_auth_code":"abc"}"#).unwrap_err();
+/// assert_eq!(error.errcode(), 41026);
+/// assert_eq!(error.detail(), Some("got `temp_auth_code`, expected `tmp_auth_code`"));
+/// ```
+pub fn parse_login(
+    provider: ProviderKind,
+    query: Option<&str>,
+    kind: BodyKind,
+    body: &[u8],
+) -> Result<LoginRequest, LoginError> {
+    let mut params = body_params(kind, body)?;
+    if let Some(query) = query.filter(|query| !query.is_empty()) {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+            .map_err(|_| malformed("the query string is not valid URL encoding"))?;
+        params.extend(
+            pairs
+                .into_iter()
+                .map(|(key, value)| (key, Value::String(value))),
+        );
+    }
+    let problems = Problems { provider };
+    for name in CODE_PARAMS {
+        if let Some((_, value)) = params.iter().find(|(key, _)| key == name) {
+            return code_value(name, value, &problems).map(LoginRequest::Code);
+        }
+    }
+    if let Some(failure) = jsapi_failure(provider, &params) {
+        return Ok(LoginRequest::JsapiFailure(failure));
+    }
+    for (key, _) in &params {
+        if let Some(expected) = near_miss(key) {
+            return Err(problems.misspelled(key, expected));
+        }
+    }
+    for (key, value) in &params {
+        if let Some(inner) = nested_code(value) {
+            return Err(problems.wrong_place(&format!("found `{inner}` inside `{key}`; send it at the top level of the body or as `?tmp_auth_code=`")));
+        }
+    }
+    Err(problems.missing())
+}
+
+fn body_params(kind: BodyKind, body: &[u8]) -> Result<Vec<(String, Value)>, LoginError> {
+    match kind {
+        _ if body.is_empty() => Ok(Vec::new()),
+        BodyKind::Json => match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(map)) => Ok(map.into_iter().collect()),
+            Ok(_) => Err(malformed("the JSON body must be an object such as {\"tmp_auth_code\": \"…\"}")),
+            Err(error) => Err(malformed(&format!("the JSON body does not parse: {error}"))),
+        },
+        BodyKind::Form => {
+            let text = std::str::from_utf8(body).map_err(|_| malformed("the form body is not UTF-8"))?;
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text).map_err(|_| malformed("the form body is not valid URL encoding"))?;
+            Ok(pairs.into_iter().map(|(key, value)| (key, Value::String(value))).collect())
+        }
+        BodyKind::Empty => Err(LoginError::new(SilentLoginCode::LoginBodyUnsupported)
+            .with_detail("the body has no Content-Type; send application/json or application/x-www-form-urlencoded")),
+        BodyKind::Unsupported => Err(LoginError::new(SilentLoginCode::LoginBodyUnsupported)
+            .with_detail("send application/json or application/x-www-form-urlencoded")),
+    }
+}
+
+fn malformed(detail: &str) -> LoginError {
+    LoginError::new(SilentLoginCode::LoginBodyMalformed).with_detail(detail.to_owned())
+}
+
+fn code_value(name: &str, value: &Value, problems: &Problems) -> Result<AuthCode, LoginError> {
+    match value {
+        Value::String(text) if text.trim().is_empty() => Err(problems.empty(name)),
+        Value::String(text) => AuthCode::parse(text),
+        Value::Null => Err(problems.empty(name)),
+        _ => Err(LoginError::new(SilentLoginCode::AuthCodeMalformed)
+            .with_cause("malformed_code")
+            .with_detail(format!("`{name}` must be a string"))),
+    }
+}
+
+/// A front end that reports `{"errCode": 10236, "errMsg": "…"}` gets that code's help.
+fn jsapi_failure(provider: ProviderKind, params: &[(String, Value)]) -> Option<LoginError> {
+    let (name, value) = params
+        .iter()
+        .find(|(key, _)| JSAPI_ERROR_PARAMS.contains(&key.as_str()))?;
+    let number = match value {
+        Value::Number(number) => number.as_i64(),
+        Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    };
+    let message = params
+        .iter()
+        .find(|(key, _)| JSAPI_MESSAGE_PARAMS.contains(&key.as_str()))
+        .and_then(|(_, value)| value.as_str())
+        .map(|text| {
+            text.chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect::<String>()
+        });
+    let known = number
+        .and_then(|number| i32::try_from(number).ok())
+        .and_then(|code| lookup(provider.catalog(), code))
+        .filter(|code| code.entry().raised_by == RaisedBy::Jsapi);
+    let error = match known {
+        Some(code) => LoginError::new(code),
+        None => LoginError::new(SilentLoginCode::JsapiErrorUnknown).with_detail(format!(
+            "the front end reported `{name}` = {value}{}",
+            message
+                .as_deref()
+                .map(|message| format!(" ({message})"))
+                .unwrap_or_default()
+        )),
+    };
+    Some(narrow_single_cause(error))
+}
+
+fn narrow_single_cause(error: LoginError) -> LoginError {
+    match error.entry().map(|entry| entry.causes) {
+        Some([only]) => error.with_cause(only.id()),
+        _ => error,
+    }
+}
+
+/// `temp_auth_code`, `tmpAuthCode`, `authcode`, `Code`: which accepted name was meant.
+fn near_miss(key: &str) -> Option<&'static str> {
+    let normalized = normalize(key);
+    if normalized.is_empty() {
+        return None;
+    }
+    CODE_PARAMS
+        .iter()
+        .map(|name| (*name, distance(&normalized, &normalize(name))))
+        .filter(|(name, distance)| {
+            let length = normalize(name).len();
+            *distance == 0 || (length >= 8 && *distance <= 2)
+        })
+        .min_by_key(|(_, distance)| *distance)
+        .map(|(name, _)| name)
+}
+
+fn normalize(key: &str) -> String {
+    key.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Levenshtein distance; keys are short, so the quadratic table is tiny.
+fn distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().take(64).collect(), b.chars().collect());
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// A code nested one level down, e.g. `{"data": {"code": "…"}}`.
+fn nested_code(value: &Value) -> Option<&'static str> {
+    let Value::Object(map) = value else {
+        return None;
+    };
+    CODE_PARAMS
+        .into_iter()
+        .find(|name| map.get(*name).is_some_and(Value::is_string))
+}
+
+/// The provider's own words for a login request without a usable code: DingTalk's 41026 is
+/// exactly "missing tmp_auth_code" with these causes; Feishu has no such code, so silent-login's.
+struct Problems {
+    provider: ProviderKind,
+}
+
+impl Problems {
+    fn error(&self, dingtalk_cause: &str, ours: SilentLoginCode, detail: String) -> LoginError {
+        let error = match self.provider {
+            ProviderKind::DingTalk => {
+                LoginError::new(KnownCode::DingTalk(DingTalkCode::MissingTmpAuthCode))
+                    .with_cause(dingtalk_cause)
+            }
+            ProviderKind::Feishu | ProviderKind::Lark => narrow_single_cause(LoginError::new(ours)),
+        };
+        error.with_detail(detail)
+    }
+
+    fn missing(&self) -> LoginError {
+        self.error(
+            "param_missing",
+            SilentLoginCode::AuthCodeMissing,
+            "no `tmp_auth_code`, `code`, `authCode` or `auth_code` in the query, JSON or form body"
+                .to_owned(),
+        )
+    }
+
+    fn misspelled(&self, got: &str, expected: &str) -> LoginError {
+        let got: String = got.chars().filter(|c| !c.is_control()).take(64).collect();
+        self.error(
+            "param_misspelled",
+            SilentLoginCode::AuthCodeParamMisspelled,
+            format!("got `{got}`, expected `{expected}`"),
+        )
+    }
+
+    fn empty(&self, name: &str) -> LoginError {
+        let error = match self.provider {
+            ProviderKind::DingTalk => {
+                LoginError::new(DingTalkCode::MissingTmpAuthCode).with_cause("frontend_no_code")
+            }
+            ProviderKind::Feishu | ProviderKind::Lark => {
+                narrow_single_cause(LoginError::new(SilentLoginCode::AuthCodeEmpty))
+            }
+        };
+        error.with_detail(format!(
+            "`{name}` is empty: the JSAPI call probably failed before it returned a code"
+        ))
+    }
+
+    fn wrong_place(&self, detail: &str) -> LoginError {
+        self.error(
+            "query_string_wrong",
+            SilentLoginCode::AuthCodeMissing,
+            detail.to_owned(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dingtalk(
+        query: Option<&str>,
+        kind: BodyKind,
+        body: &str,
+    ) -> Result<LoginRequest, LoginError> {
+        parse_login(ProviderKind::DingTalk, query, kind, body.as_bytes())
+    }
+
+    fn code(value: &str) -> Result<LoginRequest, LoginError> {
+        Ok(LoginRequest::Code(AuthCode::parse(value).unwrap()))
+    }
+
+    #[test]
+    fn every_accepted_name_in_every_place_is_read() {
+        for name in CODE_PARAMS {
+            assert_eq!(
+                dingtalk(None, BodyKind::Json, &format!(r#"{{"{name}":"c1"}}"#)),
+                code("c1")
+            );
+            assert_eq!(
+                dingtalk(None, BodyKind::Form, &format!("{name}=c2")),
+                code("c2")
+            );
+            assert_eq!(
+                dingtalk(Some(&format!("{name}=c3")), BodyKind::Empty, ""),
+                code("c3")
+            );
+        }
+        assert_eq!(
+            dingtalk(
+                None,
+                BodyKind::from_content_type(Some("application/json; charset=utf-8")),
+                r#"{"code":"c"}"#
+            ),
+            code("c")
+        );
+    }
+
+    #[test]
+    fn near_misses_name_what_was_meant() {
+        for (got, expected) in [
+            ("temp_auth_code", "tmp_auth_code"),
+            ("tmpAuthCode", "tmp_auth_code"),
+            ("authcode", "authCode"),
+            ("Code", "code"),
+            ("tmp_authcode", "tmp_auth_code"),
+        ] {
+            let error =
+                dingtalk(None, BodyKind::Json, &format!(r#"{{"{got}":"abc"}}"#)).unwrap_err();
+            assert_eq!(error.errcode(), 41026, "{got}");
+            assert_eq!(
+                error.narrowed_cause().map(|c| c.id()),
+                Some("param_misspelled")
+            );
+            assert_eq!(
+                error.detail().unwrap(),
+                format!("got `{got}`, expected `{expected}`")
+            );
+        }
+        let feishu = parse_login(
+            ProviderKind::Feishu,
+            Some("temp_auth_code=x"),
+            BodyKind::Empty,
+            b"",
+        )
+        .unwrap_err();
+        assert!(feishu.is(SilentLoginCode::AuthCodeParamMisspelled));
+    }
+
+    #[test]
+    fn empty_missing_and_misplaced_codes_are_told_apart() {
+        let empty = dingtalk(None, BodyKind::Json, r#"{"tmp_auth_code":"  "}"#).unwrap_err();
+        assert_eq!(
+            empty.narrowed_cause().map(|c| c.id()),
+            Some("frontend_no_code")
+        );
+        let missing = dingtalk(None, BodyKind::Json, r#"{"user":"alice"}"#).unwrap_err();
+        assert_eq!(
+            missing.narrowed_cause().map(|c| c.id()),
+            Some("param_missing")
+        );
+        let nested = dingtalk(None, BodyKind::Json, r#"{"data":{"code":"x"}}"#).unwrap_err();
+        assert_eq!(
+            nested.narrowed_cause().map(|c| c.id()),
+            Some("query_string_wrong")
+        );
+        assert!(nested.detail().unwrap().contains("inside `data`"));
+        let feishu_empty = parse_login(
+            ProviderKind::Feishu,
+            None,
+            BodyKind::Json,
+            br#"{"code":""}"#,
+        )
+        .unwrap_err();
+        assert!(feishu_empty.is(SilentLoginCode::AuthCodeEmpty));
+    }
+
+    #[test]
+    fn bodies_that_cannot_be_read_are_refused_with_their_own_codes() {
+        assert!(dingtalk(None, BodyKind::Json, "{not json")
+            .unwrap_err()
+            .is(SilentLoginCode::LoginBodyMalformed));
+        assert!(dingtalk(None, BodyKind::Json, "[1,2]")
+            .unwrap_err()
+            .is(SilentLoginCode::LoginBodyMalformed));
+        assert!(
+            parse_login(ProviderKind::DingTalk, None, BodyKind::Form, &[0xff, 0xfe])
+                .unwrap_err()
+                .is(SilentLoginCode::LoginBodyMalformed)
+        );
+        assert!(dingtalk(None, BodyKind::Unsupported, "x")
+            .unwrap_err()
+            .is(SilentLoginCode::LoginBodyUnsupported));
+        assert!(dingtalk(None, BodyKind::Json, r#"{"code":42}"#)
+            .unwrap_err()
+            .is(SilentLoginCode::AuthCodeMalformed));
+    }
+
+    #[test]
+    fn a_reported_jsapi_failure_gets_its_catalog_entry() {
+        let Ok(LoginRequest::JsapiFailure(error)) = parse_login(
+            ProviderKind::Feishu,
+            None,
+            BodyKind::Json,
+            br#"{"errCode":10236,"errMsg":"invalid url"}"#,
+        ) else {
+            panic!("expected a JSAPI failure");
+        };
+        assert_eq!(error.errcode(), 10236);
+        let Ok(LoginRequest::JsapiFailure(unknown)) = dingtalk(
+            None,
+            BodyKind::Json,
+            r#"{"errorCode":3,"errorMessage":"1002,corpId不合法"}"#,
+        ) else {
+            panic!("expected a JSAPI failure");
+        };
+        assert!(unknown.is(SilentLoginCode::JsapiErrorUnknown));
+        assert!(unknown.detail().unwrap().contains("corpId不合法"));
+    }
+}

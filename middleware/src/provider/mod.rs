@@ -1,0 +1,74 @@
+//! The open platforms: each turns a one-time auth code into an [`Identity`].
+//!
+//! [`DingTalk`] calls `gettoken` and `topapi/v2/user/getuserinfo`; [`Feishu`] (and Lark) calls
+//! `auth/v3/app_access_token/internal`, `authen/v1/oidc/access_token` and `authen/v1/user_info`.
+//! Both cache the app token in a [`TokenCache`], evict it and retry once when
+//! the platform calls it invalid, and never retry the code exchange after the platform answered
+//! about the code.
+
+mod dingtalk;
+mod feishu;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Instant;
+
+pub use dingtalk::{DingTalk, DINGTALK_API_BASE};
+pub use feishu::{Feishu, FEISHU_API_BASE, LARK_API_BASE};
+
+use crate::error::LoginError;
+use crate::identity::{Identity, ProviderKind};
+use crate::secret::AuthCode;
+use crate::token_cache::TokenCache;
+
+/// The future [`Provider::exchange`] returns.
+pub type ExchangeFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Identity, LoginError>> + Send + 'a>>;
+
+/// An open platform that can exchange a front-end auth code for the user's identity.
+///
+/// Implemented by [`DingTalk`] and [`Feishu`]; implement it to add another platform.
+pub trait Provider: Send + Sync + fmt::Debug + 'static {
+    /// Which platform this is.
+    fn kind(&self) -> ProviderKind;
+    /// The app's id on the platform (DingTalk app key, Feishu app id): codes are scoped to it.
+    fn app_id(&self) -> &str;
+    /// Exchanges `code` for the identity, with app tokens from `tokens`.
+    fn exchange<'a>(&'a self, code: &'a AuthCode, tokens: &'a TokenCache) -> ExchangeFuture<'a>;
+    /// The platform's own error for a code that was already presented, narrowed to "already
+    /// used" — what the platform itself would answer for a replay.
+    fn code_already_used(&self) -> LoginError;
+}
+
+impl<P: Provider + ?Sized> Provider for std::sync::Arc<P> {
+    fn kind(&self) -> ProviderKind {
+        (**self).kind()
+    }
+    fn app_id(&self) -> &str {
+        (**self).app_id()
+    }
+    fn exchange<'a>(&'a self, code: &'a AuthCode, tokens: &'a TokenCache) -> ExchangeFuture<'a> {
+        (**self).exchange(code, tokens)
+    }
+    fn code_already_used(&self) -> LoginError {
+        (**self).code_already_used()
+    }
+}
+
+/// Times one upstream call for the latency histogram.
+pub(crate) async fn timed<T>(endpoint: &'static str, call: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let result = call.await;
+    crate::metrics::upstream_latency(endpoint, started.elapsed().as_secs_f64());
+    result
+}
+
+/// `https://oapi.dingtalk.com/` → `https://oapi.dingtalk.com`.
+pub(crate) fn trim_base(base: impl Into<String>) -> String {
+    let mut base = base.into();
+    while base.ends_with('/') {
+        base.pop();
+    }
+    base
+}

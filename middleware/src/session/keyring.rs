@@ -1,0 +1,301 @@
+//! Session keys and the key ring: the current key seals, every key in the ring opens.
+
+use std::fmt;
+
+use base64::Engine as _;
+use cookie::{Cookie, CookieJar, Key};
+use silent_login_catalog::SilentLoginCode;
+
+use super::Session;
+use crate::error::LoginError;
+use crate::secret::fingerprint;
+
+/// The sealed payload is bound to this name (the AEAD's associated data).
+const SEAL_NAME: &str = "silent-login-session";
+/// The version prefix of every token.
+const VERSION: &str = "v1";
+/// The shortest key accepted, in bytes.
+pub const MIN_KEY_BYTES: usize = 32;
+/// Tokens longer than this are refused before any work.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// A secret key that seals sessions. `Debug` prints only its public id.
+#[derive(Clone)]
+pub struct SessionKey {
+    key: Key,
+    id: String,
+}
+
+impl fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionKey(id={}, ***)", self.id)
+    }
+}
+
+impl SessionKey {
+    /// A key from at least 32 bytes of secret material.
+    pub fn from_bytes(material: &[u8]) -> Result<Self, LoginError> {
+        if material.len() < MIN_KEY_BYTES {
+            return Err(
+                LoginError::new(SilentLoginCode::SessionKeyInvalid).with_detail(format!(
+                    "a session key needs at least {MIN_KEY_BYTES} bytes; this one has {}",
+                    material.len()
+                )),
+            );
+        }
+        Ok(Self {
+            key: Key::derive_from(material),
+            id: fingerprint(&[b"session-key", material])[..8].to_owned(),
+        })
+    }
+
+    /// A key from its text form: base64 (standard or URL-safe, padded or not) or hex, of at least
+    /// 32 bytes. Generate one with `openssl rand -base64 32`.
+    ///
+    /// ```
+    /// use silent_login::SessionKey;
+    /// assert!(SessionKey::parse("q8R7cLxkP0yfQ2l0bZ0mA1s9u7Xo2V3dW4eT6hYg5jE=").is_ok());
+    /// assert!(SessionKey::parse("too-short").is_err());
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, LoginError> {
+        let text = text.trim();
+        let decoded = decode_hex(text)
+            .or_else(|| base64::engine::general_purpose::STANDARD.decode(text).ok())
+            .or_else(|| {
+                base64::engine::general_purpose::STANDARD_NO_PAD
+                    .decode(text)
+                    .ok()
+            })
+            .or_else(|| base64::engine::general_purpose::URL_SAFE.decode(text).ok())
+            .or_else(|| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(text)
+                    .ok()
+            })
+            .ok_or_else(|| {
+                LoginError::new(SilentLoginCode::SessionKeyInvalid)
+                    .with_detail("a session key must be base64 or hex")
+            })?;
+        Self::from_bytes(&decoded)
+    }
+
+    /// A new random key.
+    pub fn generate() -> Self {
+        let mut material = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut material);
+        // 32 random bytes always satisfy from_bytes.
+        Self {
+            key: Key::derive_from(&material),
+            id: fingerprint(&[b"session-key", &material])[..8].to_owned(),
+        }
+    }
+
+    /// The public id carried in tokens: which key sealed them.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// The current key (seals new sessions) and previous keys (still open old ones) — rotation
+/// without logging anybody out.
+///
+/// ```
+/// use silent_login::{KeyRing, SessionKey};
+/// let old = SessionKey::generate();
+/// let ring = KeyRing::new(SessionKey::generate()).with_previous(old);
+/// assert_eq!(ring.keys().count(), 2);
+/// ```
+#[derive(Clone, Debug)]
+pub struct KeyRing {
+    keys: Vec<SessionKey>,
+}
+
+impl KeyRing {
+    /// A ring with one key.
+    pub fn new(current: SessionKey) -> Self {
+        Self {
+            keys: vec![current],
+        }
+    }
+
+    /// Adds a previous key: tokens it sealed keep working until it is removed.
+    #[must_use]
+    pub fn with_previous(mut self, key: SessionKey) -> Self {
+        if self.keys.iter().all(|known| known.id != key.id) {
+            self.keys.push(key);
+        }
+        self
+    }
+
+    /// A ring from `SILENT_LOGIN_SESSION_KEY`'s form: keys separated by commas or whitespace,
+    /// the current one first.
+    pub fn parse(text: &str) -> Result<Self, LoginError> {
+        let mut keys = text
+            .split([',', ' ', '\n', '\t'])
+            .filter(|part| !part.trim().is_empty())
+            .map(SessionKey::parse);
+        let current = keys.next().ok_or_else(|| {
+            LoginError::new(SilentLoginCode::SessionKeyInvalid).with_detail("no session key given")
+        })??;
+        keys.try_fold(Self::new(current), |ring, key| Ok(ring.with_previous(key?)))
+    }
+
+    /// Every key, the current one first.
+    pub fn keys(&self) -> impl Iterator<Item = &SessionKey> {
+        self.keys.iter()
+    }
+
+    fn current(&self) -> &SessionKey {
+        // `new` puts one key in and nothing takes keys out.
+        &self.keys[0]
+    }
+
+    /// Seals a session into a token with the current key.
+    pub fn seal(&self, session: &Session) -> String {
+        let key = self.current();
+        // Serializing plain strings and numbers cannot fail.
+        let json = serde_json::to_string(session).unwrap_or_default();
+        let mut jar = CookieJar::new();
+        jar.private_mut(&key.key).add(Cookie::new(SEAL_NAME, json));
+        let sealed = jar
+            .get(SEAL_NAME)
+            .map(|cookie| cookie.value().to_owned())
+            .unwrap_or_default();
+        format!("{VERSION}.{}.{sealed}", key.id)
+    }
+
+    /// Opens a token: refused if too long, malformed, sealed by a key not in the ring, tampered
+    /// with, or expired at `now_ms`.
+    pub fn unseal(&self, token: &str, now_ms: u64) -> Result<Session, LoginError> {
+        let invalid = |detail: &str| {
+            LoginError::new(SilentLoginCode::SessionInvalid).with_detail(detail.to_owned())
+        };
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(invalid("the session token is far too long"));
+        }
+        let mut parts = token.splitn(3, '.');
+        let (Some(VERSION), Some(key_id), Some(sealed)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid("not a silent-login session token"));
+        };
+        let key = self
+            .keys
+            .iter()
+            .find(|key| key.id == key_id)
+            .ok_or_else(|| {
+                LoginError::new(SilentLoginCode::SessionKeyUnknown).with_detail(format!(
+                    "sealed with key {key_id:.16}, which this server does not hold"
+                ))
+            })?;
+        let jar = CookieJar::new();
+        let opened = jar
+            .private(&key.key)
+            .decrypt(Cookie::new(SEAL_NAME, sealed.to_owned()))
+            .ok_or_else(|| invalid("the session token was altered or truncated"))?;
+        let session: Session = serde_json::from_str(opened.value())
+            .map_err(|_| invalid("the session token's content is unreadable"))?;
+        if now_ms >= session.expires_at_ms {
+            return Err(LoginError::new(SilentLoginCode::SessionExpired));
+        }
+        Ok(session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{Identity, ProviderKind};
+
+    fn session(expires_at_ms: u64) -> Session {
+        Session {
+            id: "sid".into(),
+            identity: Identity {
+                provider: ProviderKind::DingTalk,
+                user_id: "alice".into(),
+                union_id: None,
+                open_id: None,
+                name: Some("Alice".into()),
+                tenant: Some("corp".into()),
+                is_admin: false,
+                extra: Default::default(),
+            },
+            issued_at_ms: 1,
+            expires_at_ms,
+        }
+    }
+
+    #[test]
+    fn a_sealed_session_opens_with_the_same_ring() {
+        let ring = KeyRing::new(SessionKey::generate());
+        let token = ring.seal(&session(10_000));
+        assert!(token.starts_with("v1."));
+        assert_eq!(ring.unseal(&token, 5).unwrap(), session(10_000));
+    }
+
+    #[test]
+    fn rotation_keeps_old_tokens_until_the_old_key_leaves_the_ring() {
+        let old = SessionKey::generate();
+        let token = KeyRing::new(old.clone()).seal(&session(10_000));
+        let rotated = KeyRing::new(SessionKey::generate()).with_previous(old);
+        assert!(rotated.unseal(&token, 5).is_ok());
+        let without_old = KeyRing::new(rotated.current().clone());
+        assert!(without_old
+            .unseal(&token, 5)
+            .unwrap_err()
+            .is(SilentLoginCode::SessionKeyUnknown));
+    }
+
+    #[test]
+    fn tampering_expiry_and_garbage_are_told_apart() {
+        let ring = KeyRing::new(SessionKey::generate());
+        let token = ring.seal(&session(10_000));
+        let mut tampered = token.clone();
+        let last = tampered.pop().unwrap();
+        tampered.push(if last == 'A' { 'B' } else { 'A' });
+        assert!(ring
+            .unseal(&tampered, 5)
+            .unwrap_err()
+            .is(SilentLoginCode::SessionInvalid));
+        assert!(ring
+            .unseal(&token, 10_000)
+            .unwrap_err()
+            .is(SilentLoginCode::SessionExpired));
+        assert!(ring
+            .unseal("garbage", 5)
+            .unwrap_err()
+            .is(SilentLoginCode::SessionInvalid));
+        assert!(ring
+            .unseal(&"v1.x.".repeat(3000), 5)
+            .unwrap_err()
+            .is(SilentLoginCode::SessionInvalid));
+    }
+
+    #[test]
+    fn keys_parse_from_base64_or_hex_and_short_keys_are_refused() {
+        let hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        assert!(SessionKey::parse(hex).is_ok());
+        let ring = KeyRing::parse(&format!(
+            "{hex}, q8R7cLxkP0yfQ2l0bZ0mA1s9u7Xo2V3dW4eT6hYg5jE="
+        ))
+        .unwrap();
+        assert_eq!(ring.keys().count(), 2);
+        assert!(KeyRing::parse("")
+            .unwrap_err()
+            .is(SilentLoginCode::SessionKeyInvalid));
+        assert!(SessionKey::parse("c2hvcnQ=")
+            .unwrap_err()
+            .is(SilentLoginCode::SessionKeyInvalid));
+        assert!(format!("{:?}", SessionKey::parse(hex).unwrap()).contains("***"));
+    }
+}

@@ -1,0 +1,39 @@
+//! Sessions: sealed, self-contained tokens any replica holding the key can open.
+//!
+//! A session token is `v1.<key id>.<sealed>`: the session (identity, id, issue and expiry times)
+//! as JSON, sealed with AES-256-GCM through the `cookie` crate's private jar. The key id says
+//! which key of the [`KeyRing`] sealed it, so a token from a rotated-out or foreign key is told
+//! apart from a tampered one.
+
+mod keyring;
+
+pub use keyring::{KeyRing, SessionKey, MAX_TOKEN_BYTES, MIN_KEY_BYTES};
+
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::identity::Identity;
+
+/// One login's session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// A random id, new at every login; revocation names it.
+    #[serde(rename = "sid")]
+    pub id: String,
+    /// Who logged in.
+    #[serde(rename = "sub")]
+    pub identity: Identity,
+    /// When, in Unix milliseconds.
+    #[serde(rename = "iat")]
+    pub issued_at_ms: u64,
+    /// Until when, in Unix milliseconds.
+    #[serde(rename = "exp")]
+    pub expires_at_ms: u64,
+}
+
+/// 128 random bits in hex.
+pub(crate) fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}

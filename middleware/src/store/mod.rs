@@ -1,0 +1,97 @@
+//! What replicas must share: app tokens, fingerprints of presented codes, and revocations.
+//!
+//! Sessions themselves are sealed tokens any replica with the key can open; a [`Store`] holds only
+//! what sealing cannot: which tokens are cached, which codes were already presented, and which
+//! sessions were ended early. [`MemoryStore`] is the default, for one process.
+
+mod memory;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use memory::MemoryStore;
+
+use crate::secret::AppToken;
+
+/// The future a [`Store`] method returns.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// The store could not be reached or answered nonsense.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "session store unavailable: {}", self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// An app token with its expiry, as a shared cache holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredToken {
+    /// The token.
+    pub token: AppToken,
+    /// When to stop using it (already minus the refresh margin), in Unix milliseconds.
+    pub refresh_at_ms: u64,
+}
+
+/// Proof of holding a refresh lock; only its holder's `unlock` releases it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockToken(pub String);
+
+/// Shared state of a deployment. Implementations: [`MemoryStore`] (one process); a Redis store
+/// for many replicas.
+///
+/// Everything has a time to live, so nothing grows without bound.
+pub trait Store: Send + Sync + fmt::Debug + 'static {
+    /// The cached app token for `key`, if any.
+    fn load_token<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<StoredToken>>;
+    /// Caches an app token for `key` until its `refresh_at_ms`.
+    fn save_token<'a>(&'a self, key: &'a str, token: &'a StoredToken) -> StoreFuture<'a, ()>;
+    /// Evicts the token for `key` only if it is still `token` (a newer one stays).
+    fn evict_token<'a>(&'a self, key: &'a str, token: &'a AppToken) -> StoreFuture<'a, ()>;
+    /// Tries to become the one process that refreshes `key`; the lock expires after `ttl` so a
+    /// crashed holder blocks nobody for long.
+    fn try_lock<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, Option<LockToken>>;
+    /// Releases a lock taken by [`Store::try_lock`], if still held by `lock`.
+    fn unlock<'a>(&'a self, key: &'a str, lock: LockToken) -> StoreFuture<'a, ()>;
+    /// Records that a code with this fingerprint was presented; `true` if it is the first time
+    /// within `ttl`.
+    fn mark_code<'a>(&'a self, fingerprint: &'a str, ttl: Duration) -> StoreFuture<'a, bool>;
+    /// Forgets a fingerprint: the code never reached the platform and is still good.
+    fn unmark_code<'a>(&'a self, fingerprint: &'a str) -> StoreFuture<'a, ()>;
+    /// Revokes one session until it would have expired anyway.
+    fn revoke_session<'a>(&'a self, session_id: &'a str, expires_at_ms: u64)
+        -> StoreFuture<'a, ()>;
+    /// Revokes every session of `user_key` issued up to `issued_up_to_ms`, remembering that for
+    /// `remember` (the longest a session lives).
+    fn revoke_user<'a>(
+        &'a self,
+        user_key: &'a str,
+        issued_up_to_ms: u64,
+        remember: Duration,
+    ) -> StoreFuture<'a, ()>;
+    /// The hot-path check of every authenticated request: synchronous, from a local view.
+    fn is_revoked(
+        &self,
+        session_id: &str,
+        user_key: &str,
+        issued_at_ms: u64,
+    ) -> Result<bool, StoreError>;
+    /// Whether app tokens are shared with other processes (then the cache asks the store and
+    /// takes the refresh lock; a process-local store skips both).
+    fn shares_tokens(&self) -> bool {
+        false
+    }
+}
+
+/// Now, in Unix milliseconds.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64)
+}

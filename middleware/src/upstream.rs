@@ -1,0 +1,153 @@
+//! The HTTP client every provider shares: rustls, connection reuse, timeouts, a response size
+//! limit, and transport failures turned into silent-login's own catalog codes.
+
+use std::time::Duration;
+
+use http::StatusCode;
+use serde::de::DeserializeOwned;
+use silent_login_catalog::SilentLoginCode;
+
+use crate::error::LoginError;
+
+/// Timeouts and limits of the calls to the open platform.
+///
+/// ```
+/// use std::time::Duration;
+/// let config = silent_login::HttpConfig::default().request_timeout(Duration::from_secs(3));
+/// # let _ = config;
+/// ```
+#[derive(Clone, Copy, Debug)]
+#[must_use]
+pub struct HttpConfig {
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    max_response_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(3),
+            request_timeout: Duration::from_secs(8),
+            max_response_bytes: 256 * 1024,
+        }
+    }
+}
+
+impl HttpConfig {
+    /// How long to wait for a TCP + TLS connection (default 3 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long one call may take in all (default 8 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The largest response body accepted (default 256 KiB).
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+}
+
+/// A response whose body was JSON of the expected shape.
+#[derive(Debug)]
+pub(crate) struct JsonResponse<T> {
+    pub(crate) body: T,
+    /// `X-Tt-Logid` / `x-acs-request-id`, when the platform sent one.
+    pub(crate) request_id: Option<String>,
+}
+
+/// One client per provider; cloning shares the connection pool.
+#[derive(Clone, Debug)]
+pub(crate) struct HttpClient {
+    client: reqwest::Client,
+    max_response_bytes: usize,
+}
+
+impl HttpClient {
+    pub(crate) fn new(config: HttpConfig) -> Self {
+        let client = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(concat!("silent-login/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Self {
+            client,
+            max_response_bytes: config.max_response_bytes,
+        }
+    }
+
+    pub(crate) fn get(&self, url: &str) -> reqwest::RequestBuilder {
+        self.client.get(url)
+    }
+
+    pub(crate) fn post(&self, url: &str) -> reqwest::RequestBuilder {
+        self.client.post(url)
+    }
+
+    /// Sends the request and decodes a JSON body of type `T`, whatever the HTTP status: both
+    /// platforms put their error envelope in non-200 answers too.
+    pub(crate) async fn send_json<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<JsonResponse<T>, LoginError> {
+        let mut response = request.send().await.map_err(transport_error)?;
+        let status = response.status();
+        let request_id = ["x-tt-logid", "x-acs-request-id", "x-request-id"]
+            .iter()
+            .find_map(|name| response.headers().get(*name))
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+            if body.len() + chunk.len() > self.max_response_bytes {
+                return Err(
+                    LoginError::new(SilentLoginCode::UpstreamGarbled).with_detail(format!(
+                        "the response is larger than {} bytes",
+                        self.max_response_bytes
+                    )),
+                );
+            }
+            body.extend_from_slice(&chunk);
+        }
+        match serde_json::from_slice::<T>(&body) {
+            Ok(body) => Ok(JsonResponse { body, request_id }),
+            Err(_) if !status.is_success() => Err(http_status_error(status)),
+            Err(error) => Err(
+                LoginError::new(SilentLoginCode::UpstreamGarbled).with_detail(format!(
+                    "HTTP {status}: not the platform's JSON envelope ({error})"
+                )),
+            ),
+        }
+    }
+}
+
+fn http_status_error(status: StatusCode) -> LoginError {
+    LoginError::new(SilentLoginCode::UpstreamHttpError).with_detail(format!(
+        "the platform answered HTTP {status} without an error envelope"
+    ))
+}
+
+fn transport_error(error: reqwest::Error) -> LoginError {
+    if error.is_timeout() {
+        LoginError::new(SilentLoginCode::UpstreamTimeout)
+            .with_detail("the platform did not answer in time")
+    } else if error.is_connect() {
+        LoginError::new(SilentLoginCode::UpstreamUnreachable)
+            .with_detail("could not connect to the platform")
+            .code_not_presented()
+    } else if error.is_decode() {
+        LoginError::new(SilentLoginCode::UpstreamGarbled)
+            .with_detail("the response body could not be read")
+    } else {
+        LoginError::new(SilentLoginCode::UpstreamUnreachable)
+            .with_detail("the connection to the platform failed before a complete answer")
+    }
+}

@@ -1,0 +1,106 @@
+//! The emulated platform endpoints and the per-endpoint call counts.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::model::Provider;
+
+/// An emulated platform endpoint; serialized as its path (e.g. `"/gettoken"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Endpoint {
+    /// DingTalk `GET /gettoken`.
+    DingTalkGetToken,
+    /// DingTalk `POST /topapi/v2/user/getuserinfo`.
+    DingTalkGetUserInfoV2,
+    /// DingTalk legacy `GET /user/getuserinfo`.
+    DingTalkGetUserInfoLegacy,
+    /// Feishu `POST /open-apis/auth/v3/app_access_token/internal`.
+    FeishuAppAccessToken,
+    /// Feishu `POST /open-apis/auth/v3/tenant_access_token/internal`.
+    FeishuTenantAccessToken,
+    /// Feishu historic `POST /open-apis/authen/v1/access_token`.
+    FeishuAccessTokenV1,
+    /// Feishu `POST /open-apis/authen/v1/oidc/access_token`.
+    FeishuOidcAccessToken,
+    /// Feishu `GET /open-apis/authen/v1/user_info`.
+    FeishuUserInfo,
+}
+
+impl Endpoint {
+    /// Every endpoint.
+    pub const ALL: [Endpoint; 8] = [
+        Self::DingTalkGetToken,
+        Self::DingTalkGetUserInfoV2,
+        Self::DingTalkGetUserInfoLegacy,
+        Self::FeishuAppAccessToken,
+        Self::FeishuTenantAccessToken,
+        Self::FeishuAccessTokenV1,
+        Self::FeishuOidcAccessToken,
+        Self::FeishuUserInfo,
+    ];
+
+    /// The request path, the same as on the real platform.
+    pub fn path(&self) -> &'static str {
+        match self {
+            Self::DingTalkGetToken => "/gettoken",
+            Self::DingTalkGetUserInfoV2 => "/topapi/v2/user/getuserinfo",
+            Self::DingTalkGetUserInfoLegacy => "/user/getuserinfo",
+            Self::FeishuAppAccessToken => "/open-apis/auth/v3/app_access_token/internal",
+            Self::FeishuTenantAccessToken => "/open-apis/auth/v3/tenant_access_token/internal",
+            Self::FeishuAccessTokenV1 => "/open-apis/authen/v1/access_token",
+            Self::FeishuOidcAccessToken => "/open-apis/authen/v1/oidc/access_token",
+            Self::FeishuUserInfo => "/open-apis/authen/v1/user_info",
+        }
+    }
+
+    /// The endpoint served at `path`, if any.
+    pub fn from_path(path: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.path() == path)
+    }
+
+    /// The platform the endpoint belongs to.
+    pub fn provider(&self) -> Provider {
+        match self {
+            Self::DingTalkGetToken
+            | Self::DingTalkGetUserInfoV2
+            | Self::DingTalkGetUserInfoLegacy => Provider::DingTalk,
+            _ => Provider::Feishu,
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.path())
+    }
+}
+
+impl Serialize for Endpoint {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.path())
+    }
+}
+
+impl<'de> Deserialize<'de> for Endpoint {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let path = String::deserialize(deserializer)?;
+        Self::from_path(&path)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown endpoint path `{path}`")))
+    }
+}
+
+/// Call counts per endpoint since the start (or the last reset), keyed by path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Calls per endpoint path; endpoints never called are absent.
+    pub calls: BTreeMap<String, u64>,
+}
+
+impl Stats {
+    /// How many times `endpoint` was called (faulted calls included).
+    pub fn calls(&self, endpoint: Endpoint) -> u64 {
+        self.calls.get(endpoint.path()).copied().unwrap_or(0)
+    }
+}

@@ -1,0 +1,232 @@
+/*
+ * silent-login-mock JSAPI shim.
+ *
+ * Defines window.dd (DingTalk), window.h5sdk and window.tt (Feishu/Lark) well enough for an
+ * H5 page's silent-login code to run in an ordinary browser. Codes are minted by the emulator
+ * this script was loaded from (POST /_mock/codes) for the user chosen by, in order:
+ *   window.SILENT_LOGIN_MOCK.user, ?mock_user= in the page URL,
+ *   localStorage['silent-login-mock-user'], or a small floating user picker.
+ * Failures like the real JSAPI: ?mock_fail=CODE or window.SILENT_LOGIN_MOCK.fail = CODE.
+ * Another app: ?mock_app= or window.SILENT_LOGIN_MOCK.app.
+ */
+(function () {
+  'use strict';
+
+  var STORAGE_KEY = 'silent-login-mock-user';
+  var script = document.currentScript;
+  var ORIGIN = script && script.src ? new URL(script.src, location.href).origin : location.origin;
+
+  var FEISHU_ERRORS = {
+    10200: 'invalid appid',
+    10207: 'sessionid is empty',
+    10210: 'sessionid is invalid',
+    10227: 'visibility check failed',
+    10228: 'app not visible to this user',
+    10232: 'failed to get auth code',
+    10233: 'failed to get larksession',
+    10234: 'failed to read the redirect URL list',
+    10235: 'no redirect URL configured',
+    10236: "page URL is empty or not in the app's redirect URL list (安全设置 → 重定向 URL)"
+  };
+  var DINGTALK_ERRORS = {
+    3: '1002,corpId不合法'
+  };
+
+  function settings() {
+    var fromWindow = window.SILENT_LOGIN_MOCK || {};
+    var query = new URLSearchParams(location.search);
+    var stored = null;
+    try {
+      stored = window.localStorage.getItem(STORAGE_KEY);
+    } catch (e) {
+      stored = null;
+    }
+    return {
+      user: fromWindow.user || query.get('mock_user') || stored,
+      fail: fromWindow.fail || query.get('mock_fail'),
+      app: fromWindow.app || query.get('mock_app')
+    };
+  }
+
+  function dingtalkFailure(code) {
+    var n = Number(code);
+    return { errorCode: n, errorMessage: DINGTALK_ERRORS[n] || 'mock failure ' + n };
+  }
+
+  function feishuFailure(code) {
+    var n = Number(code);
+    return { errCode: n, errMsg: FEISHU_ERRORS[n] || 'mock failure ' + n };
+  }
+
+  var pickerWaiters = [];
+
+  function showPicker(provider) {
+    if (document.getElementById('silent-login-mock-picker')) {
+      return;
+    }
+    var box = document.createElement('div');
+    box.id = 'silent-login-mock-picker';
+    box.setAttribute('style', 'position:fixed;right:12px;bottom:12px;z-index:2147483647;' +
+      'background:#fff;border:1px solid #888;border-radius:6px;padding:8px 10px;' +
+      'font:13px sans-serif;box-shadow:0 2px 8px rgba(0,0,0,.25)');
+    var label = document.createElement('label');
+    label.textContent = 'Sign in as (' + provider + ' mock): ';
+    var select = document.createElement('select');
+    select.id = 'silent-login-mock-user';
+    var button = document.createElement('button');
+    button.id = 'silent-login-mock-go';
+    button.type = 'button';
+    button.textContent = 'Go';
+    label.appendChild(select);
+    box.appendChild(label);
+    box.appendChild(document.createTextNode(' '));
+    box.appendChild(button);
+    (document.body || document.documentElement).appendChild(box);
+
+    fetch(ORIGIN + '/_mock/users?provider=' + encodeURIComponent(provider))
+      .then(function (r) { return r.json(); })
+      .then(function (users) {
+        users.forEach(function (u) {
+          var option = document.createElement('option');
+          option.value = u.id;
+          var notes = [];
+          if (u.admin) { notes.push('admin'); }
+          if (!u.visible) { notes.push('not visible'); }
+          if (u.status !== 'active') { notes.push(u.status); }
+          option.textContent = u.name + ' (' + u.id + ')' + (notes.length ? ' — ' + notes.join(', ') : '');
+          select.appendChild(option);
+        });
+      });
+
+    button.addEventListener('click', function () {
+      var user = select.value;
+      if (!user) {
+        return;
+      }
+      try {
+        window.localStorage.setItem(STORAGE_KEY, user);
+      } catch (e) { /* storage unavailable */ }
+      box.parentNode.removeChild(box);
+      var waiters = pickerWaiters;
+      pickerWaiters = [];
+      waiters.forEach(function (resolve) { resolve(user); });
+    });
+  }
+
+  function chooseUser(provider) {
+    var user = settings().user;
+    if (user) {
+      return Promise.resolve(user);
+    }
+    return new Promise(function (resolve) {
+      pickerWaiters.push(resolve);
+      if (document.readyState === 'loading') {
+        document.addEventListener('DOMContentLoaded', function () { showPicker(provider); });
+      } else {
+        showPicker(provider);
+      }
+    });
+  }
+
+  // Resolves with the code; rejects with the provider's fail object.
+  function mint(provider, kind, target) {
+    var s = settings();
+    if (s.fail) {
+      return Promise.reject(provider === 'dingtalk' ? dingtalkFailure(s.fail) : feishuFailure(s.fail));
+    }
+    return chooseUser(provider).then(function (user) {
+      var body = { provider: provider, user: user, kind: kind };
+      if (s.app) { body.app = s.app; }
+      if (provider === 'dingtalk' && target) { body.corp_id = target; }
+      if (provider === 'feishu' && target && !s.app) { body.app = target; }
+      return fetch(ORIGIN + '/_mock/codes', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body)
+      }).then(function (response) {
+        return response.json().then(function (json) {
+          if (response.ok) {
+            return json.code;
+          }
+          throw json;
+        });
+      }, function (error) {
+        throw provider === 'dingtalk'
+          ? { errorCode: -1, errorMessage: 'mock: emulator unreachable: ' + error }
+          : { errCode: 10232, errMsg: 'failed to get auth code (mock: emulator unreachable)' };
+      });
+    });
+  }
+
+  // Calls the callbacks and returns a promise, like the real SDKs.
+  function call(promise, shape, onSuccess, onFail) {
+    var result = promise.then(function (code) {
+      var value = shape(code);
+      if (typeof onSuccess === 'function') { onSuccess(value); }
+      return value;
+    }, function (error) {
+      if (typeof onFail === 'function') { onFail(error); }
+      throw error;
+    });
+    result.catch(function () { /* handled by the caller's callbacks */ });
+    return result;
+  }
+
+  function later(cb) {
+    if (typeof cb === 'function') { setTimeout(cb, 0); }
+  }
+
+  // ----- DingTalk -----
+  var ddErrorHandlers = [];
+  function ddCode(kind, shape) {
+    return function (opts) {
+      opts = opts || {};
+      var promise = mint('dingtalk', kind, opts.corpId).catch(function (error) {
+        ddErrorHandlers.forEach(function (h) { h(error); });
+        throw error;
+      });
+      return call(promise, shape, opts.onSuccess || opts.success, opts.onFail || opts.fail);
+    };
+  }
+  window.dd = {
+    env: { platform: 'notInDingTalk', mock: true },
+    ready: later,
+    error: function (cb) { if (typeof cb === 'function') { ddErrorHandlers.push(cb); } },
+    config: function () {},
+    runtime: {
+      permission: {
+        requestAuthCode: ddCode('h5', function (code) { return { code: code }; }),
+        requestOperateAuthCode: ddCode('h5', function (code) { return { code: code }; })
+      }
+    },
+    getAuthCode: ddCode('mini_program', function (code) { return { authCode: code, code: code }; })
+  };
+
+  // ----- Feishu / Lark -----
+  window.h5sdk = {
+    ready: later,
+    error: function () {},
+    config: function (opts) { if (opts && typeof opts.onSuccess === 'function') { later(opts.onSuccess); } }
+  };
+  window.tt = {
+    requestAuthCode: function (opts) {
+      opts = opts || {};
+      return call(mint('feishu', 'feishu_web_app', opts.appId),
+        function (code) { return { code: code }; }, opts.success, opts.fail);
+    },
+    requestAccess: function (opts) {
+      opts = opts || {};
+      return call(mint('feishu', 'feishu_web_app', opts.appID || opts.appId),
+        function (code) { return { code: code, state: opts.state }; }, opts.success, opts.fail);
+    },
+    login: function (opts) {
+      opts = opts || {};
+      return call(mint('feishu', 'feishu_gadget', null),
+        function (code) { return { code: code }; }, opts.success, opts.fail);
+    }
+  };
+
+  window.SILENT_LOGIN_MOCK_SHIM = { origin: ORIGIN, forgetUser: function () {
+    try { window.localStorage.removeItem(STORAGE_KEY); } catch (e) { /* storage unavailable */ }
+  } };
+}());

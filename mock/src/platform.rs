@@ -1,0 +1,237 @@
+//! [`MockPlatform`], the running emulator, and [`MockPlatformBuilder`], which sets it up.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::middleware::from_fn_with_state;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::config::MockConfig;
+use crate::endpoint::{Endpoint, Stats};
+use crate::faults::{self, Fault};
+use crate::model::{DingTalkApp, FeishuApp, JsapiError, MintCode, MockUser, Provider};
+use crate::state::{Shared, State};
+use crate::{control, dingtalk, feishu, server};
+
+/// A running emulator of both platforms. Stops serving when dropped (or on [`shutdown`](Self::shutdown)).
+#[derive(Debug)]
+pub struct MockPlatform {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    task: Option<JoinHandle<()>>,
+}
+
+impl MockPlatform {
+    /// A builder with no apps and no users; call [`demo`](MockPlatformBuilder::demo) for the demo org.
+    pub fn builder() -> MockPlatformBuilder {
+        MockPlatformBuilder::default()
+    }
+
+    /// Starts the demo organization on a free loopback port.
+    pub async fn start_demo() -> io::Result<Self> {
+        Self::builder().demo().start().await
+    }
+
+    /// `http://127.0.0.1:PORT`: the base URL of both DingTalk's and Feishu's endpoints.
+    pub fn base_url(&self) -> String {
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(Ipv4Addr::LOCALHOST.into());
+        }
+        format!("http://{addr}")
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Mints a one-time code as the client's JSAPI would, or fails like it.
+    pub fn mint_code(&self, req: MintCode) -> Result<String, JsapiError> {
+        self.shared.lock().mint(&req)
+    }
+
+    /// Moves the emulator's clock forward (codes, tokens and user tokens age).
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared.lock().clock.advance(by);
+    }
+
+    /// Makes the next `times` calls to `endpoint` misbehave with `fault` (queued after earlier faults).
+    pub fn inject_fault(&self, endpoint: Endpoint, fault: Fault, times: u32) {
+        self.shared.lock().inject_fault(endpoint, fault, times);
+    }
+
+    /// Call counts per endpoint.
+    pub fn stats(&self) -> Stats {
+        self.shared.lock().stats()
+    }
+
+    /// Clears injected faults and stats.
+    pub fn reset(&self) {
+        self.shared.lock().reset();
+    }
+
+    /// Invalidates every issued app token now (DingTalk access tokens, Feishu app and tenant tokens).
+    pub fn revoke_tokens(&self) {
+        self.shared.lock().revoke_app_tokens();
+    }
+
+    /// Puts a user inside or outside the visible scope of `provider`'s apps.
+    pub fn set_visible(&self, provider: Provider, user_id: &str, visible: bool) {
+        self.shared.lock().set_visible(provider, user_id, visible);
+    }
+
+    /// Adds (or replaces) a user while running.
+    pub fn add_user(&self, user: MockUser) {
+        self.shared.lock().add_user(user);
+    }
+
+    /// Stops the server and waits until it has stopped.
+    pub async fn shutdown(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MockPlatform {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Configures a [`MockPlatform`].
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// use silent_login_mock::{DingTalkApp, MockPlatform, MockUser};
+/// let mock = MockPlatform::builder()
+///     .demo()
+///     .dingtalk_app(DingTalkApp::new("otherkey", "other-secret", "othercorp"))
+///     .user(MockUser::new("zoe", "Zoe").corp("othercorp"))
+///     .token_rate_limit(5)
+///     .start()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct MockPlatformBuilder {
+    config: MockConfig,
+    listen: SocketAddr,
+}
+
+impl Default for MockPlatformBuilder {
+    fn default() -> Self {
+        Self {
+            config: MockConfig::default(),
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        }
+    }
+}
+
+impl MockPlatformBuilder {
+    /// Adds the demo organization (see [`demo`](crate::demo)).
+    pub fn demo(self) -> Self {
+        self.config(MockConfig::demo())
+    }
+
+    /// Adds the apps and users of a configuration (a later rate limit wins).
+    pub fn config(mut self, config: MockConfig) -> Self {
+        self.config.dingtalk_apps.extend(config.dingtalk_apps);
+        self.config.feishu_apps.extend(config.feishu_apps);
+        self.config.users.extend(config.users);
+        if config.token_rate_limit.is_some() {
+            self.config.token_rate_limit = config.token_rate_limit;
+        }
+        self
+    }
+
+    /// Adds a DingTalk app.
+    pub fn dingtalk_app(mut self, app: DingTalkApp) -> Self {
+        self.config.dingtalk_apps.push(app);
+        self
+    }
+
+    /// Adds a Feishu app.
+    pub fn feishu_app(mut self, app: FeishuApp) -> Self {
+        self.config.feishu_apps.push(app);
+        self
+    }
+
+    /// Adds a user (a later user with the same id replaces an earlier one).
+    pub fn user(mut self, user: MockUser) -> Self {
+        self.config.users.push(user);
+        self
+    }
+
+    /// Token-endpoint calls allowed per second per app before DingTalk 90002 / Feishu 99991400
+    /// (default 20; 0 = unlimited).
+    pub fn token_rate_limit(mut self, per_second: u32) -> Self {
+        self.config.token_rate_limit = Some(per_second);
+        self
+    }
+
+    /// The address to listen on (default `127.0.0.1:0`, a free port).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Binds the address and starts serving on the current tokio runtime.
+    pub async fn start(self) -> io::Result<MockPlatform> {
+        let mut state = State::default();
+        for app in self.config.dingtalk_apps {
+            state.add_dingtalk_app(app);
+        }
+        for app in self.config.feishu_apps {
+            state.add_feishu_app(app);
+        }
+        for user in self.config.users {
+            state.add_user(user);
+        }
+        if let Some(limit) = self.config.token_rate_limit {
+            state.token_rate_limit = limit;
+        }
+        let shared = Arc::new(Shared::new(state));
+        let listener = TcpListener::bind(self.listen).await?;
+        let addr = listener.local_addr()?;
+        let task = server::spawn(listener, router(Arc::clone(&shared)));
+        tracing::info!(%addr, "silent-login mock platform listening");
+        Ok(MockPlatform {
+            shared,
+            addr,
+            task: Some(task),
+        })
+    }
+}
+
+/// Both platforms' endpoints behind the fault middleware, plus the control API.
+fn router(shared: Arc<Shared>) -> Router {
+    dingtalk::routes()
+        .merge(feishu::routes())
+        .layer(from_fn_with_state(Arc::clone(&shared), faults::apply))
+        .merge(control::routes())
+        .with_state(shared)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo;
+
+    #[test]
+    fn demo_constants_match_the_demo_config() {
+        let config = MockConfig::demo();
+        assert_eq!(config.dingtalk_apps[0].app_key, demo::DINGTALK_APP_KEY);
+        assert_eq!(config.feishu_apps[0].app_id, demo::FEISHU_APP_ID);
+        assert_eq!(config.users.len(), 5);
+    }
+}
