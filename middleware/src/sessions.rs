@@ -1,0 +1,51 @@
+//! Ending sessions from application code: one session, or every session of a user.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use silent_login_catalog::SilentLoginCode;
+
+use crate::error::LoginError;
+use crate::identity::Identity;
+use crate::session::Session;
+use crate::store::{now_ms, Store};
+
+/// Revokes sessions in the layer's store; every replica sharing the store refuses them after.
+///
+/// ```no_run
+/// # async fn demo(layer: silent_login::SilentLoginLayer, user: silent_login::Identity) -> Result<(), silent_login::LoginError> {
+/// layer.sessions().logout_all(&user).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Sessions {
+    store: Arc<dyn Store>,
+    session_ttl: Duration,
+}
+
+impl Sessions {
+    pub(crate) fn new(store: Arc<dyn Store>, session_ttl: Duration) -> Self {
+        Self { store, session_ttl }
+    }
+
+    /// Ends one session.
+    pub async fn logout(&self, session: &Session) -> Result<(), LoginError> {
+        self.store
+            .revoke_session(&session.id, session.expires_at_ms)
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Ends every session of `user` issued until now, on every replica.
+    pub async fn logout_all(&self, user: &Identity) -> Result<(), LoginError> {
+        self.store
+            .revoke_user(&user.key(), now_ms(), self.session_ttl)
+            .await
+            .map_err(unavailable)
+    }
+}
+
+fn unavailable(error: crate::store::StoreError) -> LoginError {
+    crate::metrics::store_failure("revoke");
+    LoginError::new(SilentLoginCode::StoreUnavailable).with_detail(error.to_string())
+}
