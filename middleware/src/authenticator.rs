@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
-use silent_login_catalog::SilentLoginCode;
 
 use crate::error::LoginError;
 use crate::identity::Identity;
@@ -107,14 +106,16 @@ impl Authenticator {
         let store = self.store.clone();
         let tokens = self.tokens.clone();
         async move {
-            let first = store
-                .mark_code(&fingerprint, CODE_LIFETIME)
-                .await
-                .map_err(|error| {
+            let first = match store.mark_code(&fingerprint, CODE_LIFETIME).await {
+                Ok(first) => first,
+                Err(error) => {
+                    // Logins keep working without the shared ledger; only the "already used"
+                    // narrowing across replicas is lost while the store is away.
                     crate::metrics::store_failure("mark_code");
-                    LoginError::new(SilentLoginCode::StoreUnavailable)
-                        .with_detail(error.to_string())
-                })?;
+                    tracing::warn!(%error, "code ledger unavailable; exchanging without it");
+                    true
+                }
+            };
             if !first {
                 return Err(provider.code_already_used());
             }

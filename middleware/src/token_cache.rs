@@ -124,7 +124,13 @@ impl TokenCache {
                 .code_not_presented());
         }
         if self.store.shares_tokens() {
-            return self.refresh_shared(key, &slot, &fetch).await;
+            match self.refresh_shared(key, &slot, &fetch).await {
+                Err(error) if error.is(SilentLoginCode::StoreUnavailable) => {
+                    // Logins keep working on this replica's own cache while the store is away.
+                    tracing::warn!(%error, "shared token cache unavailable; using the local cache");
+                }
+                result => return result,
+            }
         }
         let fetched = self.fetch_with_backoff(&slot, &fetch).await?;
         let refresh_at = Instant::now() + fetched.expires_in.saturating_sub(self.margin);

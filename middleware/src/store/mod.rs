@@ -5,6 +5,9 @@
 //! sessions were ended early. [`MemoryStore`] is the default, for one process.
 
 mod memory;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+mod redis;
 
 use std::fmt;
 use std::future::Future;
@@ -12,6 +15,8 @@ use std::pin::Pin;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use self::redis::{RedisStore, RedisStoreBuilder};
 
 use crate::secret::AppToken;
 
