@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace. Installs the system packages the suite needs when they are
 # missing (Debian/Ubuntu: chromium + chromium-driver for the browser tests, redis-server for the
-# multi-replica tests), so it works on a fresh machine with only Rust installed.
+# multi-replica tests, a CJK font for the screenshots), so it works on a fresh machine with only Rust installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,8 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# A CJK font, so the browser test's screenshots show Chinese names instead of boxes.
+dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   echo "scripts/test.sh: installing ${need[*]}"
   SUDO=""
@@ -17,6 +19,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+mkdir -p target
 cargo test --workspace --all-features --no-fail-fast "$@" 2>&1 | tee target/test-output.log
 status=${PIPESTATUS[0]}
 # One closing line over every test binary, for humans and CI.

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
+use silent_login_catalog::SilentLoginCode;
 
 use crate::error::LoginError;
 use crate::identity::Identity;
@@ -39,7 +40,7 @@ pub struct Authenticator {
     provider: Arc<dyn Provider>,
     store: Arc<dyn Store>,
     tokens: Arc<TokenCache>,
-    in_flight: Mutex<HashMap<String, SharedExchange>>,
+    in_flight: Arc<Mutex<HashMap<String, SharedExchange>>>,
 }
 
 impl Authenticator {
@@ -55,7 +56,7 @@ impl Authenticator {
             provider,
             store,
             tokens,
-            in_flight: Mutex::new(HashMap::new()),
+            in_flight: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -70,31 +71,40 @@ impl Authenticator {
     }
 
     /// Exchanges a code for the identity of its user, or the catalog error that explains why not.
+    ///
+    /// The exchange runs as its own task: it finishes even if every caller goes away (a request
+    /// deadline, a closed tab), so the ledger learns whether the code reached the platform and
+    /// nothing stays behind. Concurrent presentations of the code share it.
     pub async fn exchange(&self, code: AuthCode) -> Result<Identity, LoginError> {
         let fingerprint = code.fingerprint(self.provider.app_id());
         let exchange = {
-            let mut in_flight = self
-                .in_flight
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut in_flight = lock(&self.in_flight);
             match in_flight.get(&fingerprint) {
                 Some(running) => running.clone(),
                 None => {
-                    let running = self
-                        .first_presentation(code, fingerprint.clone())
-                        .boxed()
-                        .shared();
-                    in_flight.insert(fingerprint.clone(), running.clone());
+                    let work = self.first_presentation(code, fingerprint.clone());
+                    let registry = Arc::clone(&self.in_flight);
+                    let key = fingerprint.clone();
+                    // The task cannot remove its entry before it is inserted: we hold the lock.
+                    let task = tokio::spawn(async move {
+                        let result = work.await;
+                        lock(&registry).remove(&key);
+                        result
+                    });
+                    let running = async move {
+                        task.await.unwrap_or_else(|error| {
+                            Err(LoginError::new(SilentLoginCode::InternalError)
+                                .with_detail(format!("the code exchange task failed: {error}")))
+                        })
+                    }
+                    .boxed()
+                    .shared();
+                    in_flight.insert(fingerprint, running.clone());
                     running
                 }
             }
         };
-        let result = exchange.await;
-        self.in_flight
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(&fingerprint);
-        result
+        exchange.await
     }
 
     fn first_presentation(
@@ -129,4 +139,10 @@ impl Authenticator {
             result
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -1,4 +1,5 @@
-//! axum extractors: `Identity` (refuses with the catalog error) and `Option<Identity>`.
+//! axum extractors: `Identity` (refuses with the catalog error, as the layer would) and
+//! `Option<Identity>`, `Option<SessionInfo>`.
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
@@ -7,19 +8,40 @@ use silent_login_catalog::{Lang, SilentLoginCode};
 
 use crate::error::LoginError;
 use crate::identity::Identity;
-use crate::session::Session;
+use crate::respond::{error_response, http_error_response, Refusal, RequestContext};
+use crate::session::SessionInfo;
 
-/// The rejection of the [`Identity`] extractor: the catalog's "no session" error, in the
-/// language the request prefers.
+/// The rejection of the [`Identity`] extractor: the same answer the layer gives a request
+/// without a valid session (status, `WWW-Authenticate`, the catalog body in the request's
+/// language).
 #[derive(Debug)]
 pub struct IdentityRejection {
+    refusal: Option<Refusal>,
     error: LoginError,
-    lang: Lang,
+    context: RequestContext,
+}
+
+impl IdentityRejection {
+    /// The error behind the rejection.
+    pub fn error(&self) -> &LoginError {
+        &self.error
+    }
 }
 
 impl IntoResponse for IdentityRejection {
     fn into_response(self) -> Response {
-        json_error(&self.error, self.lang)
+        let response = match &self.refusal {
+            Some(refusal) => error_response::<http_body_util::Empty<bytes::Bytes>>(
+                &refusal.error,
+                &refusal.context,
+                &refusal.settings,
+            ),
+            None => http_error_response::<http_body_util::Empty<bytes::Bytes>>(
+                &self.error,
+                &self.context,
+            ),
+        };
+        response.map(axum::body::Body::new)
     }
 }
 
@@ -27,21 +49,23 @@ impl<S: Send + Sync> FromRequestParts<S> for Identity {
     type Rejection = IdentityRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Identity>()
-            .cloned()
-            .ok_or_else(|| IdentityRejection {
-                error: LoginError::new(SilentLoginCode::SessionMissing).with_detail(
-                    "this route is not behind SilentLoginLayer, or the layer runs in optional mode",
-                ),
-                lang: parts
-                    .headers
-                    .get(http::header::ACCEPT_LANGUAGE)
-                    .and_then(|value| value.to_str().ok())
-                    .map(Lang::from_accept_language)
-                    .unwrap_or_default(),
-            })
+        if let Some(identity) = parts.extensions.get::<Identity>() {
+            return Ok(identity.clone());
+        }
+        let refusal = parts.extensions.get::<Refusal>().cloned();
+        let (error, context) = match &refusal {
+            Some(refusal) => (refusal.error.clone(), refusal.context.clone()),
+            None => (
+                LoginError::new(SilentLoginCode::SessionMissing)
+                    .with_detail("this route is not behind SilentLoginLayer"),
+                RequestContext::from_headers(&parts.headers, Lang::En),
+            ),
+        };
+        Err(IdentityRejection {
+            refusal,
+            error,
+            context,
+        })
     }
 }
 
@@ -56,34 +80,26 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Identity {
     }
 }
 
-impl<S: Send + Sync> OptionalFromRequestParts<S> for Session {
+impl<S: Send + Sync> OptionalFromRequestParts<S> for SessionInfo {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(parts.extensions.get::<Session>().cloned())
+        Ok(parts.extensions.get::<SessionInfo>().cloned())
     }
 }
 
 /// `LoginError` as an axum response: the JSON error body in English.
 impl IntoResponse for LoginError {
     fn into_response(self) -> Response {
-        json_error(&self, Lang::En)
+        let context = RequestContext {
+            lang: Lang::En,
+            request_id: crate::session::random_id(),
+            grpc: None,
+        };
+        http_error_response::<http_body_util::Empty<bytes::Bytes>>(&self, &context)
+            .map(axum::body::Body::new)
     }
-}
-
-fn json_error(error: &LoginError, lang: Lang) -> Response {
-    let body =
-        serde_json::to_vec(&error.body(lang, &crate::session::random_id())).unwrap_or_default();
-    (
-        error.status(),
-        [(
-            http::header::CONTENT_TYPE,
-            "application/json; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response()
 }

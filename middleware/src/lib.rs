@@ -34,7 +34,7 @@ pub use layer::{Mode, RevocationPolicy, SilentLoginLayer};
 pub use provider::{DingTalk, Feishu, Provider};
 pub use secret::{AppSecret, AppToken, AuthCode, MAX_AUTH_CODE_LEN};
 pub use service::{SilentLogin, GRPC_AUTH_CODE, GRPC_SESSION_TOKEN};
-pub use session::{KeyRing, Session, SessionKey};
+pub use session::{KeyRing, Session, SessionInfo, SessionKey};
 pub use sessions::Sessions;
 pub use store::{MemoryStore, Store};
 pub use token_cache::{FetchedToken, TokenCache};

@@ -9,13 +9,11 @@ pub(crate) fn token_cache(outcome: &'static str) {
 pub(crate) fn token_cache(_outcome: &'static str) {}
 
 #[cfg(feature = "metrics")]
-#[allow(dead_code)] // used by the layer
 pub(crate) fn login(outcome: &'static str, provider: &'static str, code: i32) {
     ::metrics::counter!("silent_login_logins_total", "outcome" => outcome, "provider" => provider, "code" => code.to_string()).increment(1);
 }
 
 #[cfg(not(feature = "metrics"))]
-#[allow(dead_code)] // used by the layer
 pub(crate) fn login(_outcome: &'static str, _provider: &'static str, _code: i32) {}
 
 #[cfg(feature = "metrics")]

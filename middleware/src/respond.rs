@@ -28,13 +28,7 @@ impl RequestContext {
             .and_then(|value| value.to_str().ok())
             .and_then(Lang::negotiate)
             .unwrap_or(settings.default_lang);
-        let request_id = headers
-            .get("x-request-id")
-            .and_then(|value| value.to_str().ok())
-            .filter(|id| {
-                !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic())
-            })
-            .map_or_else(crate::session::random_id, str::to_owned);
+        let request_id = request_id_of(headers);
         let grpc = headers
             .get(CONTENT_TYPE)
             .filter(|value| value.as_bytes().starts_with(b"application/grpc"))
@@ -47,11 +41,59 @@ impl RequestContext {
     }
 }
 
+/// Why the layer let a request through without an identity (optional mode): the extractor
+/// that then refuses it answers exactly as the layer would have.
+#[cfg(feature = "axum")]
+#[derive(Clone, Debug)]
+pub(crate) struct Refusal {
+    pub(crate) error: LoginError,
+    pub(crate) context: RequestContext,
+    pub(crate) settings: std::sync::Arc<Settings>,
+}
+
+#[cfg(feature = "axum")]
+impl RequestContext {
+    /// A context from headers alone, for answers written outside the layer.
+    pub(crate) fn from_headers(headers: &HeaderMap, default_lang: Lang) -> Self {
+        let lang = headers
+            .get(http::header::ACCEPT_LANGUAGE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(Lang::negotiate)
+            .unwrap_or(default_lang);
+        let request_id = request_id_of(headers);
+        Self {
+            lang,
+            request_id,
+            grpc: None,
+        }
+    }
+}
+
+fn request_id_of(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(crate::session::random_id, str::to_owned)
+}
+
 /// The answer for a failure: JSON over HTTP, Trailers-Only over gRPC.
 pub(crate) fn error_response<B>(
     error: &LoginError,
     context: &RequestContext,
     settings: &Settings,
+) -> Response<ResponseBody<B>> {
+    let mut response = http_error_response(error, context);
+    if context.grpc.is_none() && ends_session(error) {
+        append_cookie(response.headers_mut(), &removal_cookie(settings));
+    }
+    response
+}
+
+/// The answer for a failure, without the cookie handling that needs the layer's settings.
+pub(crate) fn http_error_response<B>(
+    error: &LoginError,
+    context: &RequestContext,
 ) -> Response<ResponseBody<B>> {
     if let Some(content_type) = &context.grpc {
         return crate::grpc::error_response(error, context, content_type.clone());
@@ -74,9 +116,6 @@ pub(crate) fn error_response<B>(
     }
     if error.status() == StatusCode::METHOD_NOT_ALLOWED {
         headers.insert(http::header::ALLOW, HeaderValue::from_static("POST"));
-    }
-    if ends_session(error) {
-        append_cookie(headers, &removal_cookie(settings));
     }
     response
 }
@@ -194,7 +233,7 @@ fn removal_cookie(settings: &Settings) -> cookie::Cookie<'static> {
 }
 
 fn append_cookie(headers: &mut HeaderMap, cookie: &cookie::Cookie<'_>) {
-    if let Ok(value) = HeaderValue::from_str(&cookie.encoded().to_string()) {
+    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
         headers.append(SET_COOKIE, value);
     }
 }

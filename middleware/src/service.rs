@@ -80,14 +80,16 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let settings = self.settings.clone();
+        let settings = &self.settings;
         let path = request.uri().path();
         if path == settings.login_path {
+            let settings = settings.clone();
             return ResponseFuture::boxed(Box::pin(
                 async move { Ok(login(settings, request).await) },
             ));
         }
         if path == settings.logout_path {
+            let settings = settings.clone();
             return ResponseFuture::boxed(Box::pin(
                 async move { Ok(logout(settings, request).await) },
             ));
@@ -95,26 +97,37 @@ where
         if settings.is_public(path) {
             return ResponseFuture::inner(self.inner.call(request));
         }
-        let context_needed = || RequestContext::of(&request, &settings);
         if request.headers().contains_key(GRPC_AUTH_CODE) && is_grpc(&request) {
+            let settings = settings.clone();
             // The clone takes the place of the instance that was polled ready.
             let clone = self.inner.clone();
             let inner = std::mem::replace(&mut self.inner, clone);
             return ResponseFuture::boxed(Box::pin(grpc_login(settings, request, inner)));
         }
-        match authenticate(&settings, &request) {
+        match authenticate(settings, &request) {
             Ok(session) => {
-                request.extensions_mut().insert(session.identity.clone());
-                request.extensions_mut().insert(session);
+                let (identity, info) = session.into_parts();
+                request.extensions_mut().insert(identity);
+                request.extensions_mut().insert(info);
                 ResponseFuture::inner(self.inner.call(request))
             }
-            Err(_) if settings.mode == Mode::Optional => {
+            Err(_error) if settings.mode == Mode::Optional => {
+                // An extractor that insists on an identity answers as the layer would have.
+                #[cfg(feature = "axum")]
+                {
+                    let refusal = crate::respond::Refusal {
+                        context: RequestContext::of(&request, settings),
+                        error: _error,
+                        settings: settings.clone(),
+                    };
+                    request.extensions_mut().insert(refusal);
+                }
                 ResponseFuture::inner(self.inner.call(request))
             }
             Err(error) => {
-                let context = context_needed();
+                let context = RequestContext::of(&request, settings);
                 tracing::debug!(errcode = error.errcode(), request_id = %context.request_id, "request refused: {error}");
-                ResponseFuture::ready(error_response(&error, &context, &settings))
+                ResponseFuture::ready(error_response(&error, &context, settings))
             }
         }
     }
@@ -128,18 +141,19 @@ fn is_grpc<B>(request: &Request<B>) -> bool {
 }
 
 /// The session of a request: bearer token first (mini programs have no cookies), then cookie.
+/// This runs on every protected request, so it only borrows and never waits.
 pub(crate) fn authenticate<B>(
     settings: &Settings,
     request: &Request<B>,
 ) -> Result<Session, LoginError> {
     let token = session_token(request, &settings.cookie.name)?;
-    let session = settings.keys.unseal(&token, now_ms())?;
+    let session = settings.keys.unseal(token, now_ms())?;
     if !settings.tenant_allowed(session.identity.tenant.as_deref()) {
         return Err(LoginError::new(SilentLoginCode::TenantNotAllowed)
             .with_detail("the session's organization is not allowed here"));
     }
     let store = settings.authenticator.store();
-    match store.is_revoked(&session.id, &session.identity.key(), session.issued_at_ms) {
+    match store.is_revoked(&session.id, &session.identity, session.issued_at_ms) {
         Ok(false) => Ok(session),
         Ok(true) => Err(LoginError::new(SilentLoginCode::SessionRevoked)),
         Err(error) => {
@@ -158,7 +172,7 @@ pub(crate) fn authenticate<B>(
     }
 }
 
-fn session_token<B>(request: &Request<B>, cookie_name: &str) -> Result<String, LoginError> {
+fn session_token<'r, B>(request: &'r Request<B>, cookie_name: &str) -> Result<&'r str, LoginError> {
     let headers = request.headers();
     if let Some(value) = headers.get(AUTHORIZATION) {
         if value.len() > crate::session::MAX_TOKEN_BYTES + 16 {
@@ -170,7 +184,7 @@ fn session_token<B>(request: &Request<B>, cookie_name: &str) -> Result<String, L
             .map_err(|_| invalid_session("the Authorization header is not ASCII"))?;
         if let Some((scheme, token)) = text.split_once(' ') {
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() {
-                return Ok(token.trim().to_owned());
+                return Ok(token.trim());
             }
         }
     }
@@ -182,9 +196,14 @@ fn session_token<B>(request: &Request<B>, cookie_name: &str) -> Result<String, L
                 .with_detail("the Cookie header is too large"));
         }
         let Ok(text) = value.to_str() else { continue };
-        for cookie in cookie::Cookie::split_parse_encoded(text).flatten() {
-            if cookie.name() == cookie_name && !cookie.value().is_empty() {
-                return Ok(cookie.value().to_owned());
+        // Session tokens are cookie-safe as they are (base64 and dots), so no decoding.
+        for pair in text.split(';') {
+            let Some((name, token)) = pair.split_once('=') else {
+                continue;
+            };
+            let token = token.trim().trim_matches('"');
+            if name.trim() == cookie_name && !token.is_empty() {
+                return Ok(token);
             }
         }
     }
@@ -399,7 +418,7 @@ async fn logout<ReqBody, ResBody>(
         let revoked = if all {
             sessions.logout_all(&session.identity).await
         } else {
-            sessions.logout(&session).await
+            sessions.logout(&session.info()).await
         };
         if let Err(error) = revoked {
             return error_response(&error, &context, &settings);
@@ -440,8 +459,9 @@ where
         }
     };
     request.headers_mut().remove(GRPC_AUTH_CODE);
-    request.extensions_mut().insert(session.identity.clone());
-    request.extensions_mut().insert(session);
+    let (identity, info) = session.into_parts();
+    request.extensions_mut().insert(identity);
+    request.extensions_mut().insert(info);
     let mut response = inner.call(request).await?.map(ResponseBody::theirs);
     if let Ok(value) = HeaderValue::from_str(&token) {
         response.headers_mut().insert(GRPC_SESSION_TOKEN, value);

@@ -7,7 +7,7 @@ use silent_login_catalog::SilentLoginCode;
 
 use crate::error::LoginError;
 use crate::identity::Identity;
-use crate::session::Session;
+use crate::session::SessionInfo;
 use crate::store::{now_ms, Store};
 
 /// Revokes sessions in the layer's store; every replica sharing the store refuses them after.
@@ -29,7 +29,7 @@ impl Sessions {
     }
 
     /// Ends one session.
-    pub async fn logout(&self, session: &Session) -> Result<(), LoginError> {
+    pub async fn logout(&self, session: &SessionInfo) -> Result<(), LoginError> {
         self.store
             .revoke_session(&session.id, session.expires_at_ms)
             .await

@@ -62,7 +62,11 @@ impl Drop for RedisServer {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn me(user: Identity) -> String {
@@ -73,7 +77,12 @@ struct Replica {
     base: String,
 }
 
-async fn replica(mock: &MockPlatform, store: RedisStore, keys: KeyRing, policy: RevocationPolicy) -> Replica {
+async fn replica(
+    mock: &MockPlatform,
+    store: RedisStore,
+    keys: KeyRing,
+    policy: RevocationPolicy,
+) -> Replica {
     let provider = DingTalk::new(demo::DINGTALK_APP_KEY, demo::DINGTALK_APP_SECRET)
         .corp_id(demo::DINGTALK_CORP_ID)
         .api_base(mock.base_url());
@@ -86,11 +95,17 @@ async fn replica(mock: &MockPlatform, store: RedisStore, keys: KeyRing, policy: 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Replica { base: format!("http://{addr}") }
+    Replica {
+        base: format!("http://{addr}"),
+    }
 }
 
 async fn live_store(redis: &RedisServer, prefix: &str) -> RedisStore {
-    let store = RedisStore::builder(redis.url()).prefix(prefix).connect().await.unwrap();
+    let store = RedisStore::builder(redis.url())
+        .prefix(prefix)
+        .connect()
+        .await
+        .unwrap();
     wait_until(|| store.is_live()).await;
     store
 }
@@ -104,10 +119,20 @@ async fn wait_until(mut condition: impl FnMut() -> bool) {
 }
 
 async fn login(client: &reqwest::Client, replica: &Replica, code: &str) -> reqwest::Response {
-    client.post(format!("{}/api/login", replica.base)).json(&serde_json::json!({ "tmp_auth_code": code })).send().await.unwrap()
+    client
+        .post(format!("{}/api/login", replica.base))
+        .json(&serde_json::json!({ "tmp_auth_code": code }))
+        .send()
+        .await
+        .unwrap()
 }
 
-async fn token_for(client: &reqwest::Client, mock: &MockPlatform, replica: &Replica, user: &str) -> String {
+async fn token_for(
+    client: &reqwest::Client,
+    mock: &MockPlatform,
+    replica: &Replica,
+    user: &str,
+) -> String {
     let code = mock.mint_code(MintCode::dingtalk(user)).unwrap();
     let response = login(client, replica, &code).await;
     assert_eq!(response.status(), 200);
@@ -115,22 +140,41 @@ async fn token_for(client: &reqwest::Client, mock: &MockPlatform, replica: &Repl
     body["token"].as_str().unwrap().to_owned()
 }
 
-async fn me_status(client: &reqwest::Client, replica: &Replica, token: &str) -> (u16, serde_json::Value) {
-    let response = client.get(format!("{}/api/me", replica.base)).bearer_auth(token).send().await.unwrap();
+async fn me_status(
+    client: &reqwest::Client,
+    replica: &Replica,
+    token: &str,
+) -> (u16, serde_json::Value) {
+    let response = client
+        .get(format!("{}/api/me", replica.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
 }
 
 /// Revocations reach the other replica through pub/sub: allow it a moment.
-async fn eventually_refused(client: &reqwest::Client, replica: &Replica, token: &str) -> serde_json::Value {
+async fn eventually_refused(
+    client: &reqwest::Client,
+    replica: &Replica,
+    token: &str,
+) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {
         let (status, body) = me_status(client, replica, token).await;
         if status == 401 {
             return body;
         }
-        assert!(Instant::now() < deadline, "still accepted after 3 s: {status} {body}");
+        assert!(
+            Instant::now() < deadline,
+            "still accepted after 3 s: {status} {body}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -145,20 +189,45 @@ struct Setup {
 
 async fn setup(policy: RevocationPolicy) -> Setup {
     let redis = RedisServer::start();
-    let mock = MockPlatform::builder().demo().token_rate_limit(0).start().await.unwrap();
+    let mock = MockPlatform::builder()
+        .demo()
+        .token_rate_limit(0)
+        .start()
+        .await
+        .unwrap();
     let ring = KeyRing::new(SessionKey::generate());
     let a = replica(&mock, live_store(&redis, "t:").await, ring.clone(), policy).await;
     let b = replica(&mock, live_store(&redis, "t:").await, ring, policy).await;
-    Setup { redis, mock, a, b, client: reqwest::Client::new() }
+    Setup {
+        redis,
+        mock,
+        a,
+        b,
+        client: reqwest::Client::new(),
+    }
 }
 
 #[tokio::test]
 async fn a_session_from_one_replica_is_accepted_by_the_other_and_logout_reaches_both() {
-    let Setup { redis: _redis, mock, a, b, client } = setup(RevocationPolicy::FailClosed).await;
+    let Setup {
+        redis: _redis,
+        mock,
+        a,
+        b,
+        client,
+    } = setup(RevocationPolicy::FailClosed).await;
     let token = token_for(&client, &mock, &a, demo::ALICE).await;
-    assert_eq!(me_status(&client, &b, &token).await, (200, serde_json::Value::String("alice".into())));
+    assert_eq!(
+        me_status(&client, &b, &token).await,
+        (200, serde_json::Value::String("alice".into()))
+    );
 
-    let out = client.post(format!("{}/api/logout", a.base)).bearer_auth(&token).send().await.unwrap();
+    let out = client
+        .post(format!("{}/api/logout", a.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status(), 200);
     let body = eventually_refused(&client, &b, &token).await;
     assert_eq!(body["errcode"], 700204);
@@ -166,31 +235,63 @@ async fn a_session_from_one_replica_is_accepted_by_the_other_and_logout_reaches_
 
 #[tokio::test]
 async fn logout_all_on_one_replica_ends_every_session_of_the_user_on_the_other() {
-    let Setup { redis: _redis, mock, a, b, client } = setup(RevocationPolicy::FailClosed).await;
+    let Setup {
+        redis: _redis,
+        mock,
+        a,
+        b,
+        client,
+    } = setup(RevocationPolicy::FailClosed).await;
     let first = token_for(&client, &mock, &a, demo::ALICE).await;
     let second = token_for(&client, &mock, &b, demo::ALICE).await;
     let bob = token_for(&client, &mock, &a, demo::BOB).await;
 
-    let out = client.post(format!("{}/api/logout?all=1", b.base)).bearer_auth(&second).send().await.unwrap();
+    let out = client
+        .post(format!("{}/api/logout?all=1", b.base))
+        .bearer_auth(&second)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status(), 200);
     eventually_refused(&client, &a, &first).await;
     eventually_refused(&client, &a, &second).await;
-    assert_eq!(me_status(&client, &a, &bob).await.0, 200, "other users keep their sessions");
+    assert_eq!(
+        me_status(&client, &a, &bob).await.0,
+        200,
+        "other users keep their sessions"
+    );
     let fresh = token_for(&client, &mock, &a, demo::ALICE).await;
-    assert_eq!(me_status(&client, &b, &fresh).await.0, 200, "a login after logout-all works");
+    assert_eq!(
+        me_status(&client, &b, &fresh).await.0,
+        200,
+        "a login after logout-all works"
+    );
 }
 
 #[tokio::test]
 async fn concurrent_cold_logins_over_two_replicas_fetch_one_token() {
-    let Setup { redis: _redis, mock, a, b, client } = setup(RevocationPolicy::FailClosed).await;
-    let codes: Vec<String> = (0..500).map(|_| mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap()).collect();
+    let Setup {
+        redis: _redis,
+        mock,
+        a,
+        b,
+        client,
+    } = setup(RevocationPolicy::FailClosed).await;
+    let codes: Vec<String> = (0..500)
+        .map(|_| mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap())
+        .collect();
     let replicas = Arc::new([a, b]);
     let tasks: Vec<_> = codes
         .into_iter()
         .enumerate()
         .map(|(i, code)| {
             let (client, replicas) = (client.clone(), replicas.clone());
-            tokio::spawn(async move { login(&client, &replicas[i % 2], &code).await.status().as_u16() })
+            tokio::spawn(async move {
+                login(&client, &replicas[i % 2], &code)
+                    .await
+                    .status()
+                    .as_u16()
+            })
         })
         .collect();
     for task in tasks {
@@ -202,40 +303,80 @@ async fn concurrent_cold_logins_over_two_replicas_fetch_one_token() {
 
 #[tokio::test]
 async fn a_code_used_on_one_replica_is_already_used_on_the_other() {
-    let Setup { redis: _redis, mock, a, b, client } = setup(RevocationPolicy::FailClosed).await;
+    let Setup {
+        redis: _redis,
+        mock,
+        a,
+        b,
+        client,
+    } = setup(RevocationPolicy::FailClosed).await;
     let code = mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap();
     assert_eq!(login(&client, &a, &code).await.status(), 200);
     let calls = mock.stats().calls(Endpoint::DingTalkGetUserInfoV2);
     let again = login(&client, &b, &code).await;
     assert_eq!(again.status(), 401);
     let body: serde_json::Value = again.json().await.unwrap();
-    assert_eq!((body["errcode"].as_i64(), body["cause_id"].as_str()), (Some(40078), Some("code_used")));
-    assert_eq!(mock.stats().calls(Endpoint::DingTalkGetUserInfoV2), calls, "no upstream call for a replay");
+    assert_eq!(
+        (body["errcode"].as_i64(), body["cause_id"].as_str()),
+        (Some(40078), Some("code_used"))
+    );
+    assert_eq!(
+        mock.stats().calls(Endpoint::DingTalkGetUserInfoV2),
+        calls,
+        "no upstream call for a replay"
+    );
 }
 
 #[tokio::test]
 async fn a_crashed_lock_holder_delays_the_other_replica_only_until_the_lock_expires() {
-    let Setup { redis, mock, a, b: _b, client } = setup(RevocationPolicy::FailClosed).await;
+    let Setup {
+        redis,
+        mock,
+        a,
+        b: _b,
+        client,
+    } = setup(RevocationPolicy::FailClosed).await;
     // A replica took the refresh lock and died: the lock stays until its expiry.
-    let mut connection = redis::Client::open(redis.url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let mut connection = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
     let lock_key = format!(
         "t:lock:dingtalk:{}:{}:{}",
         mock.base_url(),
         demo::DINGTALK_APP_KEY,
         silent_login::AppSecret::new(demo::DINGTALK_APP_SECRET).fingerprint()
     );
-    let _: () = redis::cmd("SET").arg(&lock_key).arg("dead-replica").arg("PX").arg(1500).query_async(&mut connection).await.unwrap();
+    let _: () = redis::cmd("SET")
+        .arg(&lock_key)
+        .arg("dead-replica")
+        .arg("PX")
+        .arg(1500)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
 
     let started = Instant::now();
     let code = mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap();
     assert_eq!(login(&client, &a, &code).await.status(), 200);
-    assert!(started.elapsed() >= Duration::from_millis(1200), "waited for the lock: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(1200),
+        "waited for the lock: {:?}",
+        started.elapsed()
+    );
     assert_eq!(mock.stats().calls(Endpoint::DingTalkGetToken), 1);
 }
 
 #[tokio::test]
 async fn losing_redis_keeps_logins_working_fails_closed_then_recovers_without_a_restart() {
-    let Setup { mut redis, mock, a, b, client } = setup(RevocationPolicy::FailClosed).await;
+    let Setup {
+        mut redis,
+        mock,
+        a,
+        b,
+        client,
+    } = setup(RevocationPolicy::FailClosed).await;
     let token = token_for(&client, &mock, &a, demo::ALICE).await;
 
     redis.stop();
@@ -249,26 +390,43 @@ async fn losing_redis_keeps_logins_working_fails_closed_then_recovers_without_a_
             assert_eq!(body["errcode"], 700503);
             break;
         }
-        assert!(Instant::now() < deadline, "still {status} after Redis stopped");
+        assert!(
+            Instant::now() < deadline,
+            "still {status} after Redis stopped"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
     redis.restart();
     let deadline = Instant::now() + Duration::from_secs(10);
     while me_status(&client, &a, &token).await.0 != 200 {
-        assert!(Instant::now() < deadline, "did not recover after Redis came back");
+        assert!(
+            Instant::now() < deadline,
+            "did not recover after Redis came back"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(me_status(&client, &b, &fresh).await.0, 200);
     // Revocation works again across replicas.
-    let out = client.post(format!("{}/api/logout", b.base)).bearer_auth(&fresh).send().await.unwrap();
+    let out = client
+        .post(format!("{}/api/logout", b.base))
+        .bearer_auth(&fresh)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status(), 200);
     eventually_refused(&client, &a, &fresh).await;
 }
 
 #[tokio::test]
 async fn fail_open_accepts_sessions_while_redis_is_away() {
-    let Setup { mut redis, mock, a, b: _b, client } = setup(RevocationPolicy::FailOpen).await;
+    let Setup {
+        mut redis,
+        mock,
+        a,
+        b: _b,
+        client,
+    } = setup(RevocationPolicy::FailOpen).await;
     let token = token_for(&client, &mock, &a, demo::ALICE).await;
     redis.stop();
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -282,7 +440,11 @@ async fn redis_unreachable_at_startup_is_a_clear_error_unless_starting_degraded(
     let error = RedisStore::connect(url.clone()).await.unwrap_err();
     assert!(error.to_string().contains("Redis"), "{error}");
 
-    let store = RedisStore::builder(url).start_degraded(true).connect().await.unwrap();
+    let store = RedisStore::builder(url)
+        .start_degraded(true)
+        .connect()
+        .await
+        .unwrap();
     assert!(!store.is_live());
     let mut redis = RedisServer { port, child: None };
     redis.restart();
@@ -295,35 +457,89 @@ async fn key_rotation_across_replicas() {
     let mock = MockPlatform::builder().demo().start().await.unwrap();
     let (old, new) = (SessionKey::generate(), SessionKey::generate());
     // B still runs the old deployment; A has rotated: new key first, old still accepted.
-    let a = replica(&mock, live_store(&redis, "r:").await, KeyRing::new(new.clone()).with_previous(old.clone()), RevocationPolicy::FailClosed).await;
-    let b = replica(&mock, live_store(&redis, "r:").await, KeyRing::new(old.clone()), RevocationPolicy::FailClosed).await;
+    let a = replica(
+        &mock,
+        live_store(&redis, "r:").await,
+        KeyRing::new(new.clone()).with_previous(old.clone()),
+        RevocationPolicy::FailClosed,
+    )
+    .await;
+    let b = replica(
+        &mock,
+        live_store(&redis, "r:").await,
+        KeyRing::new(old.clone()),
+        RevocationPolicy::FailClosed,
+    )
+    .await;
     let client = reqwest::Client::new();
 
     let from_b = token_for(&client, &mock, &b, demo::ALICE).await;
-    assert_eq!(me_status(&client, &a, &from_b).await.0, 200, "old-key sessions survive the rotation");
+    assert_eq!(
+        me_status(&client, &a, &from_b).await.0,
+        200,
+        "old-key sessions survive the rotation"
+    );
     let from_a = token_for(&client, &mock, &a, demo::ALICE).await;
     let (status, body) = me_status(&client, &b, &from_a).await;
-    assert_eq!((status, body["errcode"].as_i64()), (401, Some(700205)), "B does not hold the new key yet");
+    assert_eq!(
+        (status, body["errcode"].as_i64()),
+        (401, Some(700205)),
+        "B does not hold the new key yet"
+    );
 
     // The old key is removed from A: B's old sessions end there.
-    let c = replica(&mock, live_store(&redis, "r:").await, KeyRing::new(new), RevocationPolicy::FailClosed).await;
+    let c = replica(
+        &mock,
+        live_store(&redis, "r:").await,
+        KeyRing::new(new),
+        RevocationPolicy::FailClosed,
+    )
+    .await;
     assert_eq!(me_status(&client, &c, &from_a).await.0, 200);
     assert_eq!(me_status(&client, &c, &from_b).await.1["errcode"], 700205);
 }
 
 #[tokio::test]
 async fn every_key_in_redis_has_a_time_to_live() {
-    let Setup { redis, mock, a, b: _b, client } = setup(RevocationPolicy::FailClosed).await;
+    let Setup {
+        redis,
+        mock,
+        a,
+        b: _b,
+        client,
+    } = setup(RevocationPolicy::FailClosed).await;
     let token = token_for(&client, &mock, &a, demo::ALICE).await;
-    client.post(format!("{}/api/logout", a.base)).bearer_auth(&token).send().await.unwrap();
+    client
+        .post(format!("{}/api/logout", a.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     let token = token_for(&client, &mock, &a, demo::BOB).await;
-    client.post(format!("{}/api/logout?all=1", a.base)).bearer_auth(&token).send().await.unwrap();
+    client
+        .post(format!("{}/api/logout?all=1", a.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
 
-    let mut connection = redis::Client::open(redis.url()).unwrap().get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS").arg("t:*").query_async(&mut connection).await.unwrap();
+    let mut connection = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("t:*")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
     assert!(keys.len() >= 4, "{keys:?}");
     for key in keys {
-        let ttl: i64 = redis::cmd("PTTL").arg(&key).query_async(&mut connection).await.unwrap();
+        let ttl: i64 = redis::cmd("PTTL")
+            .arg(&key)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
         assert!(ttl > 0, "{key} has no TTL ({ttl})");
     }
 }

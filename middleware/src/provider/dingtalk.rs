@@ -130,7 +130,9 @@ impl DingTalk {
             ("device_id", result.device_id),
             ("associated_unionid", result.associated_unionid),
         ] {
-            if let Some(value) = value.filter(|value| !value.is_null()) {
+            if let Some(value) =
+                value.filter(|value| !value.is_null() && value.as_str() != Some(""))
+            {
                 extra.insert(key.to_owned(), value);
             }
         }
@@ -164,6 +166,8 @@ impl DingTalk {
                     tokens.evict(&key, &token).await;
                     retried = true;
                 }
+                // The platform refused the token before it read the code: the code is unused.
+                Err(error) if is_token_invalid(&error) => return Err(error.code_not_presented()),
                 result => return result,
             }
         }

@@ -195,6 +195,8 @@ impl Feishu {
                     tokens.evict(&key, &app_token).await;
                     retried = true;
                 }
+                // The platform refused the token before it read the code: the code is unused.
+                Err(error) if is_token_invalid(&error) => return Err(error.code_not_presented()),
                 result => break result?,
             }
         };

@@ -31,6 +31,40 @@ pub struct Session {
     pub expires_at_ms: u64,
 }
 
+impl Session {
+    /// The identity, and what else a handler may know of the session.
+    pub fn into_parts(self) -> (Identity, SessionInfo) {
+        let info = SessionInfo {
+            id: self.id,
+            issued_at_ms: self.issued_at_ms,
+            expires_at_ms: self.expires_at_ms,
+        };
+        (self.identity, info)
+    }
+
+    /// What a handler may know of the session besides the identity.
+    pub fn info(&self) -> SessionInfo {
+        SessionInfo {
+            id: self.id.clone(),
+            issued_at_ms: self.issued_at_ms,
+            expires_at_ms: self.expires_at_ms,
+        }
+    }
+}
+
+/// The session of the current request, next to its [`Identity`] in the request extensions
+/// (`Option<SessionInfo>` is an axum extractor). Pass it to
+/// [`Sessions::logout`](crate::Sessions::logout) to end it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The session id (new at every login).
+    pub id: String,
+    /// When the user logged in, in Unix milliseconds.
+    pub issued_at_ms: u64,
+    /// When the session ends, in Unix milliseconds.
+    pub expires_at_ms: u64,
+}
+
 /// 128 random bits in hex.
 pub(crate) fn random_id() -> String {
     let mut bytes = [0u8; 16];

@@ -5,6 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::{now_ms, LockToken, Store, StoreError, StoreFuture, StoredToken};
+use crate::identity::Identity;
 use crate::secret::AppToken;
 
 /// Entries are swept once this many were added since the last sweep.
@@ -190,16 +191,19 @@ impl Store for MemoryStore {
     fn is_revoked(
         &self,
         session_id: &str,
-        user_key: &str,
+        user: &Identity,
         issued_at_ms: u64,
     ) -> Result<bool, StoreError> {
         let state = self.state();
         if state.revoked_sessions.contains_key(session_id) {
             return Ok(true);
         }
+        if state.revoked_users.is_empty() {
+            return Ok(false);
+        }
         Ok(state
             .revoked_users
-            .get(user_key)
+            .get(&user.key())
             .is_some_and(|(up_to, _)| issued_at_ms <= *up_to))
     }
 }
@@ -263,24 +267,31 @@ mod tests {
         store.unlock("k", lock).await.unwrap();
     }
 
+    fn user(id: &str) -> Identity {
+        Identity {
+            provider: crate::identity::ProviderKind::DingTalk,
+            user_id: id.to_owned(),
+            union_id: None,
+            open_id: None,
+            name: None,
+            tenant: Some("corp".to_owned()),
+            is_admin: false,
+            extra: Default::default(),
+        }
+    }
+
     #[tokio::test]
     async fn revoking_a_user_ends_sessions_issued_until_then_only() {
         let store = MemoryStore::new();
         store
-            .revoke_user("dingtalk:corp:alice", 1_000, Duration::from_secs(60))
+            .revoke_user(&user("alice").key(), 1_000, Duration::from_secs(60))
             .await
             .unwrap();
-        assert!(store.is_revoked("s1", "dingtalk:corp:alice", 999).unwrap());
-        assert!(store
-            .is_revoked("s1", "dingtalk:corp:alice", 1_000)
-            .unwrap());
-        assert!(!store
-            .is_revoked("s2", "dingtalk:corp:alice", 1_001)
-            .unwrap());
-        assert!(!store.is_revoked("s1", "dingtalk:corp:bob", 10).unwrap());
+        assert!(store.is_revoked("s1", &user("alice"), 999).unwrap());
+        assert!(store.is_revoked("s1", &user("alice"), 1_000).unwrap());
+        assert!(!store.is_revoked("s2", &user("alice"), 1_001).unwrap());
+        assert!(!store.is_revoked("s1", &user("bob"), 10).unwrap());
         store.revoke_session("s2", now_ms() + 60_000).await.unwrap();
-        assert!(store
-            .is_revoked("s2", "dingtalk:corp:alice", 1_001)
-            .unwrap());
+        assert!(store.is_revoked("s2", &user("alice"), 1_001).unwrap());
     }
 }

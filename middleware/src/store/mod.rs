@@ -14,10 +14,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use self::redis::{RedisStore, RedisStoreBuilder};
+pub use memory::MemoryStore;
 
+use crate::identity::Identity;
 use crate::secret::AppToken;
 
 /// The future a [`Store`] method returns.
@@ -81,10 +82,12 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         remember: Duration,
     ) -> StoreFuture<'a, ()>;
     /// The hot-path check of every authenticated request: synchronous, from a local view.
+    /// Whether session `session_id` of `user` (see [`Identity::key`]), issued at
+    /// `issued_at_ms`, was revoked.
     fn is_revoked(
         &self,
         session_id: &str,
-        user_key: &str,
+        user: &Identity,
         issued_at_ms: u64,
     ) -> Result<bool, StoreError>;
     /// Whether app tokens are shared with other processes (then the cache asks the store and

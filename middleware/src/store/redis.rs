@@ -12,6 +12,7 @@ use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 
 use super::{now_ms, LockToken, Store, StoreError, StoreFuture, StoredToken};
+use crate::identity::Identity;
 use crate::secret::AppToken;
 
 /// How long one Redis command may take before the store counts as unavailable.
@@ -66,7 +67,8 @@ impl RedisStoreBuilder {
 
     /// Connects (or, with `start_degraded`, starts trying to).
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
-        let client = redis::Client::open(self.url.as_str()).map_err(|error| StoreError(format!("bad REDIS_URL: {error}")))?;
+        let client = redis::Client::open(self.url.as_str())
+            .map_err(|error| StoreError(format!("bad REDIS_URL: {error}")))?;
         let shared = Arc::new(Shared {
             client,
             prefix: self.prefix,
@@ -78,10 +80,15 @@ impl RedisStoreBuilder {
         match shared.connection().await {
             Ok(_) => {}
             Err(error) if !self.start_degraded => return Err(error),
-            Err(error) => tracing::warn!(%error, "Redis is unreachable; starting degraded and retrying in the background"),
+            Err(error) => {
+                tracing::warn!(%error, "Redis is unreachable; starting degraded and retrying in the background")
+            }
         }
         let listener = tokio::spawn(listen(Arc::downgrade(&shared)));
-        Ok(RedisStore { shared, _listener: Arc::new(AbortOnDrop(listener)) })
+        Ok(RedisStore {
+            shared,
+            _listener: Arc::new(AbortOnDrop(listener)),
+        })
     }
 }
 
@@ -131,7 +138,9 @@ struct Shared {
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisStore").field("prefix", &self.prefix).finish_non_exhaustive()
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
     }
 }
 
@@ -142,7 +151,10 @@ impl Shared {
             return Ok(connection.clone());
         }
         {
-            let mut last = self.last_attempt.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut last = self
+                .last_attempt
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             if last.is_some_and(|at| at.elapsed() < RECONNECT_EVERY) {
                 return Err(StoreError("Redis is unreachable".to_owned()));
             }
@@ -153,7 +165,11 @@ impl Shared {
             .set_response_timeout(COMMAND_TIMEOUT)
             .set_number_of_retries(1)
             .set_max_delay(1_000);
-        let connection = self.client.get_connection_manager_with_config(config).await.map_err(redis_error)?;
+        let connection = self
+            .client
+            .get_connection_manager_with_config(config)
+            .await
+            .map_err(redis_error)?;
         *slot = Some(connection.clone());
         Ok(connection)
     }
@@ -169,10 +185,16 @@ impl Shared {
     /// Rebuilds the local view from Redis: every revocation key still alive.
     async fn resync(&self, connection: &mut ConnectionManager) -> Result<(), StoreError> {
         let mut view = View::default();
-        for (kind, map) in [("revoked-session", &mut view.sessions), ("revoked-user", &mut view.users)] {
+        for (kind, map) in [
+            ("revoked-session", &mut view.sessions),
+            ("revoked-user", &mut view.users),
+        ] {
             let pattern = self.key(kind, "*");
             let keys: Vec<String> = {
-                let mut iter = connection.scan_match::<_, String>(&pattern).await.map_err(redis_error)?;
+                let mut iter = connection
+                    .scan_match::<_, String>(&pattern)
+                    .await
+                    .map_err(redis_error)?;
                 let mut keys = Vec::new();
                 while let Some(key) = iter.next_item().await {
                     keys.push(key);
@@ -182,21 +204,31 @@ impl Shared {
             for key in keys {
                 let value: Option<u64> = connection.get(&key).await.map_err(redis_error)?;
                 if let Some(value) = value {
-                    let name = key.strip_prefix(&self.key(kind, "")).unwrap_or(&key).to_owned();
+                    let name = key
+                        .strip_prefix(&self.key(kind, ""))
+                        .unwrap_or(&key)
+                        .to_owned();
                     map.insert(name, value);
                 }
             }
         }
-        *self.view.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = view;
+        *self
+            .view
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = view;
         Ok(())
     }
 
     fn apply(&self, message: &str) {
-        let mut view = self.view.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut view = self
+            .view
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let now = now_ms();
         if let Some(rest) = message.strip_prefix("s ") {
             if let Some((until, id)) = rest.split_once(' ') {
-                view.sessions.insert(id.to_owned(), until.parse().unwrap_or(u64::MAX));
+                view.sessions
+                    .insert(id.to_owned(), until.parse().unwrap_or(u64::MAX));
             }
         } else if let Some(rest) = message.strip_prefix("u ") {
             if let Some((mark, user)) = rest.split_once(' ') {
@@ -213,7 +245,9 @@ impl Shared {
 /// on any failure mark the view stale and start over.
 async fn listen(shared: std::sync::Weak<Shared>) {
     loop {
-        let Some(store) = shared.upgrade() else { return };
+        let Some(store) = shared.upgrade() else {
+            return;
+        };
         let result = follow(&store).await;
         store.view_current.store(false, Ordering::SeqCst);
         if let Err(error) = result {
@@ -230,7 +264,10 @@ async fn follow(store: &Shared) -> Result<(), StoreError> {
         .await
         .map_err(|_| StoreError("timed out connecting to Redis".to_owned()))?
         .map_err(redis_error)?;
-    pubsub.subscribe(store.channel()).await.map_err(redis_error)?;
+    pubsub
+        .subscribe(store.channel())
+        .await
+        .map_err(redis_error)?;
     let mut connection = store.connection().await?;
     store.resync(&mut connection).await?;
     store.view_current.store(true, Ordering::SeqCst);
@@ -263,7 +300,11 @@ fn redis_error(error: redis::RedisError) -> StoreError {
 impl RedisStore {
     /// A builder for the Redis at `url` (`redis://host:port/db`).
     pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
-        RedisStoreBuilder { url: url.into(), prefix: "silent-login:".to_owned(), start_degraded: false }
+        RedisStoreBuilder {
+            url: url.into(),
+            prefix: "silent-login:".to_owned(),
+            start_degraded: false,
+        }
     }
 
     /// Connects to the Redis at `url` with default options; fails if it is unreachable.
@@ -290,7 +331,9 @@ impl RedisStore {
             }
             Err(_) => {
                 crate::metrics::store_failure(operation);
-                Err(StoreError(format!("Redis did not answer {operation} in time")))
+                Err(StoreError(format!(
+                    "Redis did not answer {operation} in time"
+                )))
             }
         }
     }
@@ -300,11 +343,16 @@ impl Store for RedisStore {
     fn load_token<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<StoredToken>> {
         Box::pin(async move {
             let redis_key = self.shared.key("token", key);
-            let value: Option<String> = self.run("load_token", |mut c| async move { c.get(redis_key).await }).await?;
+            let value: Option<String> = self
+                .run("load_token", |mut c| async move { c.get(redis_key).await })
+                .await?;
             Ok(value.and_then(|value| {
                 let (refresh_at, token) = value.split_once(' ')?;
                 let refresh_at_ms: u64 = refresh_at.parse().ok()?;
-                (refresh_at_ms > now_ms()).then(|| StoredToken { token: AppToken::new(token), refresh_at_ms })
+                (refresh_at_ms > now_ms()).then(|| StoredToken {
+                    token: AppToken::new(token),
+                    refresh_at_ms,
+                })
             }))
         })
     }
@@ -317,23 +365,37 @@ impl Store for RedisStore {
             }
             let redis_key = self.shared.key("token", key);
             let value = format!("{} {}", token.refresh_at_ms, token.token.expose());
-            self.run("save_token", |mut c| async move { c.pset_ex::<_, _, ()>(redis_key, value, ttl).await }).await
+            self.run("save_token", |mut c| async move {
+                c.pset_ex::<_, _, ()>(redis_key, value, ttl).await
+            })
+            .await
         })
     }
 
     fn evict_token<'a>(&'a self, key: &'a str, token: &'a AppToken) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             let redis_key = self.shared.key("token", key);
-            let current: Option<String> = self.run("evict_token", |mut c| {
-                let redis_key = redis_key.clone();
-                async move { c.get(redis_key).await }
-            })
-            .await?;
-            let Some(current) = current.filter(|value| value.split_once(' ').is_some_and(|(_, stored)| stored == token.expose())) else {
+            let current: Option<String> = self
+                .run("evict_token", |mut c| {
+                    let redis_key = redis_key.clone();
+                    async move { c.get(redis_key).await }
+                })
+                .await?;
+            let Some(current) = current.filter(|value| {
+                value
+                    .split_once(' ')
+                    .is_some_and(|(_, stored)| stored == token.expose())
+            }) else {
                 return Ok(());
             };
             let _: i64 = self
-                .run("evict_token", |mut c| async move { Script::new(COMPARE_AND_DELETE).key(redis_key).arg(current).invoke_async(&mut c).await })
+                .run("evict_token", |mut c| async move {
+                    Script::new(COMPARE_AND_DELETE)
+                        .key(redis_key)
+                        .arg(current)
+                        .invoke_async(&mut c)
+                        .await
+                })
                 .await?;
             Ok(())
         })
@@ -346,7 +408,14 @@ impl Store for RedisStore {
             let value = holder.clone();
             let acquired: Option<String> = self
                 .run("try_lock", |mut c| async move {
-                    redis::cmd("SET").arg(redis_key).arg(value).arg("NX").arg("PX").arg(ttl.as_millis() as u64).query_async(&mut c).await
+                    redis::cmd("SET")
+                        .arg(redis_key)
+                        .arg(value)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(ttl.as_millis() as u64)
+                        .query_async(&mut c)
+                        .await
                 })
                 .await?;
             Ok(acquired.map(|_| LockToken(holder)))
@@ -357,7 +426,13 @@ impl Store for RedisStore {
         Box::pin(async move {
             let redis_key = self.shared.key("lock", key);
             let _: i64 = self
-                .run("unlock", |mut c| async move { Script::new(COMPARE_AND_DELETE).key(redis_key).arg(lock.0).invoke_async(&mut c).await })
+                .run("unlock", |mut c| async move {
+                    Script::new(COMPARE_AND_DELETE)
+                        .key(redis_key)
+                        .arg(lock.0)
+                        .invoke_async(&mut c)
+                        .await
+                })
                 .await?;
             Ok(())
         })
@@ -368,7 +443,14 @@ impl Store for RedisStore {
             let redis_key = self.shared.key("code", fingerprint);
             let set: Option<String> = self
                 .run("mark_code", |mut c| async move {
-                    redis::cmd("SET").arg(redis_key).arg(1).arg("NX").arg("PX").arg(ttl.as_millis() as u64).query_async(&mut c).await
+                    redis::cmd("SET")
+                        .arg(redis_key)
+                        .arg(1)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(ttl.as_millis() as u64)
+                        .query_async(&mut c)
+                        .await
                 })
                 .await?;
             Ok(set.is_some())
@@ -378,52 +460,100 @@ impl Store for RedisStore {
     fn unmark_code<'a>(&'a self, fingerprint: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             let redis_key = self.shared.key("code", fingerprint);
-            self.run("unmark_code", |mut c| async move { c.del::<_, ()>(redis_key).await }).await
+            self.run("unmark_code", |mut c| async move {
+                c.del::<_, ()>(redis_key).await
+            })
+            .await
         })
     }
 
-    fn revoke_session<'a>(&'a self, session_id: &'a str, expires_at_ms: u64) -> StoreFuture<'a, ()> {
+    fn revoke_session<'a>(
+        &'a self,
+        session_id: &'a str,
+        expires_at_ms: u64,
+    ) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             let ttl = expires_at_ms.saturating_sub(now_ms()).max(1);
             let redis_key = self.shared.key("revoked-session", session_id);
             let channel = self.shared.channel();
             let message = format!("s {expires_at_ms} {session_id}");
             self.run("revoke_session", |mut c| async move {
-                redis::pipe().pset_ex(redis_key, expires_at_ms, ttl).ignore().publish(channel, message).ignore().query_async::<()>(&mut c).await
+                redis::pipe()
+                    .pset_ex(redis_key, expires_at_ms, ttl)
+                    .ignore()
+                    .publish(channel, message)
+                    .ignore()
+                    .query_async::<()>(&mut c)
+                    .await
             })
             .await?;
-            self.shared.apply(&format!("s {expires_at_ms} {session_id}"));
+            self.shared
+                .apply(&format!("s {expires_at_ms} {session_id}"));
             Ok(())
         })
     }
 
-    fn revoke_user<'a>(&'a self, user_key: &'a str, issued_up_to_ms: u64, remember: Duration) -> StoreFuture<'a, ()> {
+    fn revoke_user<'a>(
+        &'a self,
+        user_key: &'a str,
+        issued_up_to_ms: u64,
+        remember: Duration,
+    ) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             let redis_key = self.shared.key("revoked-user", user_key);
             let remember_ms = remember.as_millis().max(1) as u64;
             let mark: u64 = self
                 .run("revoke_user", |mut c| async move {
-                    Script::new(RAISE_MARK).key(redis_key).arg(issued_up_to_ms).arg(remember_ms).invoke_async(&mut c).await
+                    Script::new(RAISE_MARK)
+                        .key(redis_key)
+                        .arg(issued_up_to_ms)
+                        .arg(remember_ms)
+                        .invoke_async(&mut c)
+                        .await
                 })
                 .await?;
             let channel = self.shared.channel();
             let message = format!("u {mark} {user_key}");
             let announced = message.clone();
-            self.run("revoke_user", |mut c| async move { c.publish::<_, _, i64>(channel, announced).await.map(drop) }).await?;
+            self.run("revoke_user", |mut c| async move {
+                c.publish::<_, _, i64>(channel, announced).await.map(drop)
+            })
+            .await?;
             self.shared.apply(&message);
             Ok(())
         })
     }
 
-    fn is_revoked(&self, session_id: &str, user_key: &str, issued_at_ms: u64) -> Result<bool, StoreError> {
+    fn is_revoked(
+        &self,
+        session_id: &str,
+        user: &Identity,
+        issued_at_ms: u64,
+    ) -> Result<bool, StoreError> {
         if !self.shared.view_current.load(Ordering::SeqCst) {
-            return Err(StoreError("the revocation feed from Redis is not live".to_owned()));
+            return Err(StoreError(
+                "the revocation feed from Redis is not live".to_owned(),
+            ));
         }
-        let view = self.shared.view.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if view.sessions.get(session_id).is_some_and(|until| *until > now_ms()) {
+        let view = self
+            .shared
+            .view
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if view
+            .sessions
+            .get(session_id)
+            .is_some_and(|until| *until > now_ms())
+        {
             return Ok(true);
         }
-        Ok(view.users.get(user_key).is_some_and(|mark| issued_at_ms <= *mark))
+        if view.users.is_empty() {
+            return Ok(false);
+        }
+        Ok(view
+            .users
+            .get(&user.key())
+            .is_some_and(|mark| issued_at_ms <= *mark))
     }
 
     fn shares_tokens(&self) -> bool {

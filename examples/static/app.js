@@ -1,0 +1,223 @@
+/*
+ * The H5 page of a DingTalk / Feishu / Lark micro app, logging in silently (免登).
+ *
+ * On load: GET /api/me. A session (cookie) → show the user. 401 → ask the platform's JSAPI for
+ * a one-time code and POST it to /api/login; if the JSAPI fails, POST its error instead, so the
+ * server answers with the catalog's explanation. Every failure shows errmsg, the cause that
+ * applies, all causes and the fix, in the language the browser asks for (Accept-Language).
+ *
+ * window.SILENT_LOGIN_CONFIG = {provider, corpId, appId, jsapiUrl, emulated} comes from the
+ * server. No build step: plain ES5 + fetch + Promise, which every client webview has.
+ */
+(function () {
+  'use strict';
+
+  var config = window.SILENT_LOGIN_CONFIG || {};
+  var LOGGED_OUT = 'silent-login-demo-logged-out';
+  var SECTIONS = ['status', 'user', 'logged-out', 'error'];
+  var PROVIDERS = { dingtalk: 'DingTalk 钉钉', feishu: 'Feishu 飞书', lark: 'Lark' };
+
+  var TEXT = {
+    en: {
+      title: 'Silent login', checking: 'Checking your session…',
+      loggingIn: 'Logging in with {provider}…', loggedInAs: 'Logged in as', name: 'Name',
+      userId: 'User ID', tenant: 'Organization', admin: 'Admin', yes: 'yes', no: 'no',
+      logout: 'Log out', loggedOut: 'You are logged out.', loginAgain: 'Log in again',
+      loginFailed: 'Login failed', cause: 'What happened', causes: 'Possible causes',
+      solution: 'How to fix it', docs: 'Documentation', retry: 'Try again',
+      emulated: 'development: the embedded emulator stands in for {provider}',
+      noJsapi: 'The {provider} JSAPI did not load from {url}.',
+      noJsapiFix: 'Open this page inside the {provider} client, and check that SILENT_LOGIN_JSAPI_URL is the official SDK URL.',
+      network: 'The server could not be reached.', networkFix: 'Check the connection and try again.',
+      requestId: 'request id'
+    },
+    zh: {
+      title: '免登', checking: '正在检查登录状态…',
+      loggingIn: '正在通过{provider}免登…', loggedInAs: '当前用户', name: '姓名',
+      userId: '用户 ID', tenant: '组织', admin: '管理员', yes: '是', no: '否',
+      logout: '退出登录', loggedOut: '已退出登录。', loginAgain: '重新登录',
+      loginFailed: '登录失败', cause: '原因', causes: '可能的原因',
+      solution: '解决方法', docs: '文档', retry: '重试',
+      emulated: '开发模式：内置模拟器代替{provider}',
+      noJsapi: '{provider} JSAPI 未能从 {url} 加载。',
+      noJsapiFix: '请在{provider}客户端内打开本页面，并检查 SILENT_LOGIN_JSAPI_URL 是否为官方 SDK 地址。',
+      network: '无法连接服务器。', networkFix: '请检查网络后重试。',
+      requestId: '请求 ID'
+    }
+  };
+  var lang = /^zh/i.test(navigator.language || '') ? 'zh' : 'en';
+
+  function t(key, values) {
+    var text = TEXT[lang][key] || TEXT.en[key] || key;
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.split('{' + name + '}').join(values[name]);
+    });
+    return text;
+  }
+
+  function $(id) { return document.getElementById(id); }
+
+  function show(id) {
+    SECTIONS.forEach(function (section) { $(section).hidden = section !== id; });
+    document.body.setAttribute('data-state', id);
+  }
+
+  function setText(id, text) { $(id).textContent = text == null ? '' : String(text); }
+
+  function providerName() { return PROVIDERS[config.provider] || config.provider; }
+
+  function status(text) {
+    setText('status-text', text);
+    show('status');
+  }
+
+  function showUser(user) {
+    setText('user-name', user.name || '');
+    setText('user-id', user.user_id);
+    setText('user-tenant', user.tenant || '');
+    setText('user-admin', user.is_admin ? t('yes') : t('no'));
+    show('user');
+  }
+
+  /* The server's error body: {errcode, errmsg, cause, causes, solution, docs, detail, request_id}. */
+  function showError(body) {
+    setText('errcode', body.errcode);
+    setText('errmsg', body.errmsg);
+    setText('cause', body.cause || '');
+    $('cause-box').hidden = !body.cause;
+    var list = $('causes');
+    list.textContent = '';
+    (body.causes || []).forEach(function (cause) {
+      var item = document.createElement('li');
+      item.textContent = cause;
+      list.appendChild(item);
+    });
+    setText('solution', body.solution);
+    setText('detail', body.detail || '');
+    var docs = $('docs');
+    docs.hidden = !body.docs;
+    if (body.docs) { docs.href = body.docs; }
+    setText('request-id', body.request_id ? t('requestId') + ' ' + body.request_id : '');
+    show('error');
+  }
+
+  function networkError() {
+    showError({ errcode: '', errmsg: t('network'), cause: null, causes: [], solution: t('networkFix') });
+  }
+
+  function json(response) {
+    return response.json().then(function (body) {
+      return { ok: response.ok, status: response.status, body: body };
+    });
+  }
+
+  function fetchMe() {
+    return fetch('/api/me', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(json);
+  }
+
+  function showMe() {
+    return fetchMe().then(function (me) {
+      if (me.ok) { showUser(me.body); } else { showError(me.body); }
+    });
+  }
+
+  /* Sends the code — or the JSAPI's failure, which the server explains from the catalog. */
+  function postLogin(body) {
+    return fetch('/api/login', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(body)
+    }).then(json).then(function (answer) {
+      if (!answer.ok) { return showError(answer.body); }
+      return showMe();
+    }).catch(networkError);
+  }
+
+  function jsapiMissing() {
+    showError({
+      errcode: '', errmsg: t('noJsapi', { provider: providerName(), url: config.jsapiUrl }),
+      cause: null, causes: [], solution: t('noJsapiFix', { provider: providerName() })
+    });
+  }
+
+  function failure(code) {
+    return code == null ? -1 : code;
+  }
+
+  function dingtalkLogin() {
+    if (!window.dd || !dd.runtime) { return jsapiMissing(); }
+    dd.ready(function () {
+      dd.runtime.permission.requestAuthCode({
+        corpId: config.corpId,
+        onSuccess: function (result) { postLogin({ tmp_auth_code: result.code }); },
+        onFail: function (error) {
+          error = error || {};
+          postLogin({
+            errorCode: failure(error.errorCode),
+            errorMessage: error.errorMessage || JSON.stringify(error)
+          });
+        }
+      });
+    });
+  }
+
+  function feishuLogin() {
+    if (!window.h5sdk || !window.tt) { return jsapiMissing(); }
+    window.h5sdk.ready(function () {
+      tt.requestAuthCode({
+        appId: config.appId,
+        success: function (result) { postLogin({ code: result.code }); },
+        fail: function (error) {
+          error = error || {};
+          postLogin({ errCode: failure(error.errCode), errMsg: error.errMsg || JSON.stringify(error) });
+        }
+      });
+    });
+  }
+
+  function login() {
+    status(t('loggingIn', { provider: providerName() }));
+    if (config.provider === 'dingtalk') { dingtalkLogin(); } else { feishuLogin(); }
+  }
+
+  function logout() {
+    fetch('/api/logout', { method: 'POST', credentials: 'same-origin' }).then(function () {
+      try { window.sessionStorage.setItem(LOGGED_OUT, '1'); } catch (e) { /* no storage */ }
+      show('logged-out');
+    }).catch(networkError);
+  }
+
+  function loginAgain() {
+    try { window.sessionStorage.removeItem(LOGGED_OUT); } catch (e) { /* no storage */ }
+    login();
+  }
+
+  function loggedOutEarlier() {
+    try { return window.sessionStorage.getItem(LOGGED_OUT) === '1'; } catch (e) { return false; }
+  }
+
+  function start() {
+    Array.prototype.forEach.call(document.querySelectorAll('[data-i18n]'), function (element) {
+      element.textContent = t(element.getAttribute('data-i18n'));
+    });
+    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+    setText('provider', config.emulated
+      ? t('emulated', { provider: providerName() })
+      : providerName());
+    $('logout').addEventListener('click', logout);
+    $('login').addEventListener('click', loginAgain);
+    $('retry').addEventListener('click', login);
+    if (loggedOutEarlier()) { return show('logged-out'); }
+    status(t('checking'));
+    /* Reload keeps the session: only a 401 starts the JSAPI login. */
+    fetchMe().then(function (me) {
+      if (me.ok) { return showUser(me.body); }
+      if (me.status === 401) { return login(); }
+      return showError(me.body);
+    }).catch(networkError);
+  }
+
+  start();
+}());

@@ -1,0 +1,381 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The axum demo's H5 page in headless Chromium, driven over WebDriver: the page's real
+//! `dd.runtime.permission.requestAuthCode` / `tt.requestAuthCode` code runs against the
+//! emulator's JSAPI shim, logs in, survives a reload, logs out, and shows the catalog's help
+//! when the platform refuses — in Chinese when the browser asks for it.
+//!
+//! Needs `chromium` and `chromedriver`: `apt-get install -y chromium chromium-driver`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Value};
+use silent_login::catalog::{lookup, Entry, Lang};
+use silent_login_examples::axum_demo::{self, DemoServer};
+use silent_login_examples::config::{Config, Platform};
+use silent_login_mock::Endpoint;
+use tokio::sync::Mutex;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const INSTALL: &str = "apt-get install -y chromium chromium-driver";
+const WAIT: Duration = Duration::from_secs(20);
+
+/// One browser at a time: two cores, and Chromium is heavy.
+static BROWSER: Mutex<()> = Mutex::const_new(());
+
+/// chromedriver (killed on drop) and a WebDriver session on headless Chromium.
+struct Browser {
+    client: Option<Client>,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and opens a session; `lang` is the browser's language.
+    async fn start(lang: &str) -> Self {
+        let chromedriver = find_on_path("chromedriver").unwrap_or_else(|| {
+            panic!("chromedriver is not installed; the browser tests need it: {INSTALL}")
+        });
+        assert!(
+            Path::new(CHROMIUM).exists(),
+            "{CHROMIUM} is not installed; the browser tests need it: {INSTALL}"
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {}: {error}", chromedriver.display()));
+        let profile = tempfile::tempdir().unwrap();
+        let mut browser = Self {
+            client: None,
+            driver,
+            _profile: profile,
+        };
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--window-size=760,620",
+                    format!("--lang={lang}"),
+                    format!("--user-data-dir={}", browser._profile.path().display()),
+                ],
+                "prefs": { "intl": { "accept_languages": lang } },
+            }
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        loop {
+            let connected = ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await;
+            match connected {
+                Ok(client) => {
+                    browser.client = Some(client);
+                    return browser;
+                }
+                Err(error) if started.elapsed() > WAIT => {
+                    panic!("no WebDriver session from chromedriver at {url}: {error}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.as_ref().unwrap()
+    }
+
+    async fn close(mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = client.close().await;
+        }
+    }
+
+    /// Waits until the page shows `state` (`user`, `logged-out`, `error`), or fails with
+    /// what it shows instead.
+    async fn wait_for_state(&self, state: &str) {
+        let selector = format!("body[data-state='{state}']");
+        let found = self
+            .client()
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(&selector))
+            .await;
+        if let Err(error) = found {
+            let body = self.client().source().await.unwrap_or_default();
+            panic!("the page never reached `{state}` ({error}); it shows:\n{body}");
+        }
+    }
+
+    async fn text(&self, id: &str) -> String {
+        let element = self.client().find(Locator::Id(id)).await.unwrap();
+        element.text().await.unwrap().trim().to_owned()
+    }
+
+    async fn click(&self, id: &str) {
+        self.client()
+            .find(Locator::Id(id))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn session_cookie(&self) -> Option<String> {
+        let cookies = self.client().get_all_cookies().await.unwrap();
+        cookies
+            .iter()
+            .find(|cookie| cookie.name() == "silent_login" && !cookie.value().is_empty())
+            .map(|cookie| cookie.value().to_owned())
+    }
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+async fn demo(platform: Platform) -> DemoServer {
+    let config = Config::emulated(platform).listen_on("127.0.0.1:0".parse().unwrap());
+    axum_demo::serve(config).await.unwrap()
+}
+
+fn entry(provider: &str, code: i32) -> &'static Entry {
+    lookup(provider, code).unwrap().entry()
+}
+
+/// `GET /api/me` from outside the browser, with the browser's session cookie.
+async fn me(server: &DemoServer, cookie: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .get(format!("{}api/me", server.url()))
+        .header("cookie", format!("silent_login={cookie}"))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+fn exchanges(server: &DemoServer) -> u64 {
+    let stats = server.backend().emulator().unwrap().stats();
+    stats.calls(Endpoint::DingTalkGetUserInfoV2) + stats.calls(Endpoint::FeishuOidcAccessToken)
+}
+
+fn screenshot_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/screenshots")
+        .join(name)
+}
+
+async fn save_screenshot(browser: &Browser, path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, browser.client().screenshot().await.unwrap()).unwrap();
+}
+
+/// Log in as alice, check `/api/me` agrees, reload (no new login), log out.
+async fn login_reload_logout(platform: Platform, screenshot: Option<&Path>) {
+    let _one_at_a_time = BROWSER.lock().await;
+    let server = demo(platform).await;
+    let browser = Browser::start("en-US").await;
+    let page = format!("{}?mock_user=alice", server.url());
+    browser.client().goto(&page).await.unwrap();
+
+    browser.wait_for_state("user").await;
+    assert_eq!(browser.text("user-id").await, "alice");
+    assert_eq!(browser.text("user-name").await, "张爱丽 Alice");
+    let cookie = browser
+        .session_cookie()
+        .await
+        .expect("the login set the session cookie");
+    let (status, identity) = me(&server, &cookie).await;
+    assert_eq!(status, 200, "{identity}");
+    assert_eq!(identity["user_id"], "alice");
+    assert_eq!(identity["provider"], platform.as_str());
+    if let Some(path) = screenshot {
+        save_screenshot(&browser, path).await;
+    }
+
+    let exchanged = exchanges(&server);
+    browser.client().refresh().await.unwrap();
+    browser.wait_for_state("user").await;
+    assert_eq!(browser.text("user-id").await, "alice");
+    assert_eq!(exchanges(&server), exchanged, "the reload logged in again");
+    assert_eq!(
+        browser.session_cookie().await.as_deref(),
+        Some(cookie.as_str())
+    );
+
+    browser.click("logout").await;
+    browser.wait_for_state("logged-out").await;
+    assert_eq!(browser.session_cookie().await, None);
+    let (status, body) = me(&server, &cookie).await;
+    assert_eq!(status, 401, "the logged-out session still works: {body}");
+    assert_eq!(body["errcode"], 700204);
+    browser.client().refresh().await.unwrap();
+    browser.wait_for_state("logged-out").await;
+
+    browser.click("login").await;
+    browser.wait_for_state("user").await;
+    assert_eq!(browser.text("user-id").await, "alice");
+    browser.close().await;
+}
+
+/// Opens `query` and returns what `#error` shows: errcode, errmsg, cause, causes, solution.
+async fn error_shown(
+    platform: Platform,
+    lang: &str,
+    query: &str,
+) -> (DemoServer, Browser, [String; 5]) {
+    let server = demo(platform).await;
+    let browser = Browser::start(lang).await;
+    browser
+        .client()
+        .goto(&format!("{}?{query}", server.url()))
+        .await
+        .unwrap();
+    browser.wait_for_state("error").await;
+    let shown = [
+        browser.text("errcode").await,
+        browser.text("errmsg").await,
+        browser.text("cause").await,
+        browser.text("causes").await,
+        browser.text("solution").await,
+    ];
+    (server, browser, shown)
+}
+
+#[tokio::test]
+async fn dingtalk_user_logs_in_keeps_the_session_on_reload_and_logs_out() {
+    let screenshot = screenshot_path("axum-demo.png");
+    login_reload_logout(Platform::DingTalk, Some(&screenshot)).await;
+    let png = std::fs::read(screenshot).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
+}
+
+#[tokio::test]
+async fn feishu_user_logs_in_keeps_the_session_on_reload_and_logs_out() {
+    login_reload_logout(Platform::Feishu, None).await;
+}
+
+#[tokio::test]
+async fn dingtalk_user_outside_the_visible_scope_sees_the_explanation_and_fix() {
+    let _one_at_a_time = BROWSER.lock().await;
+    let (_server, browser, [errcode, errmsg, cause, causes, solution]) =
+        error_shown(Platform::DingTalk, "en-US", "mock_user=carol").await;
+    let expected = entry("dingtalk", 40079);
+    assert_eq!(errcode, "40079");
+    assert_eq!(errmsg, expected.message.get(Lang::En));
+    assert_eq!(solution, expected.solution.get(Lang::En));
+    for documented in expected.causes {
+        assert!(causes.contains(documented.text(Lang::En)), "{causes}");
+    }
+    if let [only] = expected.causes {
+        assert_eq!(cause, only.text(Lang::En));
+    }
+    save_screenshot(&browser, &screenshot_path("axum-demo-error.png")).await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn feishu_user_outside_the_visible_scope_sees_the_explanation_and_fix() {
+    let _one_at_a_time = BROWSER.lock().await;
+    let (_server, browser, [errcode, errmsg, cause, _, solution]) =
+        error_shown(Platform::Feishu, "en-US", "mock_user=carol").await;
+    let expected = entry("feishu", 10228);
+    assert_eq!(errcode, "10228");
+    assert_eq!(errmsg, expected.message.get(Lang::En));
+    assert_eq!(cause, expected.causes[0].text(Lang::En));
+    assert_eq!(solution, expected.solution.get(Lang::En));
+    assert!(solution.contains("可用范围"), "{solution}");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn feishu_redirect_url_failure_shows_the_redirect_url_advice() {
+    let _one_at_a_time = BROWSER.lock().await;
+    let (_server, browser, [errcode, errmsg, _, causes, solution]) =
+        error_shown(Platform::Feishu, "en-US", "mock_user=alice&mock_fail=10236").await;
+    let expected = entry("feishu", 10236);
+    assert_eq!(errcode, "10236");
+    assert_eq!(errmsg, expected.message.get(Lang::En));
+    assert_eq!(solution, expected.solution.get(Lang::En));
+    assert!(causes.contains("重定向 URL"), "{causes}");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_chinese_browser_gets_the_explanations_in_chinese() {
+    let _one_at_a_time = BROWSER.lock().await;
+    let (_server, browser, [errcode, errmsg, _, causes, solution]) =
+        error_shown(Platform::DingTalk, "zh-CN", "mock_user=carol").await;
+    let expected = entry("dingtalk", 40079);
+    assert_eq!(errcode, "40079");
+    assert_eq!(errmsg, expected.message.get(Lang::Zh));
+    assert_eq!(solution, expected.solution.get(Lang::Zh));
+    assert!(
+        causes.contains(expected.causes[0].text(Lang::Zh)),
+        "{causes}"
+    );
+    assert_eq!(browser.text("retry").await, "重试");
+    browser.close().await;
+
+    let (_server, browser, [errcode, errmsg, _, _, solution]) =
+        error_shown(Platform::Feishu, "zh-CN", "mock_user=alice&mock_fail=10236").await;
+    let expected = entry("feishu", 10236);
+    assert_eq!(errcode, "10236");
+    assert_eq!(errmsg, expected.message.get(Lang::Zh));
+    assert_eq!(solution, expected.solution.get(Lang::Zh));
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_developer_picks_a_demo_user_in_the_emulators_picker() {
+    let _one_at_a_time = BROWSER.lock().await;
+    let server = demo(Platform::DingTalk).await;
+    let browser = Browser::start("en-US").await;
+    browser.client().goto(&server.url()).await.unwrap();
+    browser
+        .client()
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#silent-login-mock-user option[value='bob']"))
+        .await
+        .unwrap();
+    let picker = browser
+        .client()
+        .find(Locator::Id("silent-login-mock-user"))
+        .await
+        .unwrap();
+    picker.select_by_value("bob").await.unwrap();
+    browser.click("silent-login-mock-go").await;
+    browser.wait_for_state("user").await;
+    assert_eq!(browser.text("user-id").await, "bob");
+    assert_eq!(browser.text("user-admin").await, "yes");
+    browser.close().await;
+}

@@ -1,0 +1,153 @@
+//! `REDIS_URL` wired through (feature `redis`): two axum demos sharing a session key and one
+//! real `redis-server` act as one service — a logout on one replica ends the session on both.
+#![cfg(feature = "redis")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use silent_login_examples::axum_demo::{self, DemoServer};
+use silent_login_examples::config::Config;
+use silent_login_mock::{demo, MintCode};
+
+const KEY: &str = "q8R7cLxkP0yfQ2l0bZ0mA1s9u7Xo2V3dW4eT6hYg5jE=";
+
+/// A `redis-server` on a free loopback port, stopped on drop.
+struct RedisServer(Child, u16);
+
+impl RedisServer {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!("redis-server is required ({error}): apt-get install -y redis-server")
+            });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self(child, port)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn replica(redis_url: &str) -> DemoServer {
+    let vars = [
+        ("SILENT_LOGIN_SESSION_KEY", KEY),
+        ("REDIS_URL", redis_url),
+        ("LISTEN", "127.0.0.1:0"),
+    ];
+    let config = Config::from_lookup(|name| {
+        vars.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned())
+    })
+    .unwrap();
+    let server = axum_demo::serve(config).await.unwrap();
+    assert!(
+        server
+            .backend()
+            .notes()
+            .iter()
+            .any(|note| note.contains("Redis")),
+        "{:?}",
+        server.backend().notes()
+    );
+    server
+}
+
+async fn me(server: &DemoServer, token: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{}api/me", server.url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_logout_on_one_replica_ends_the_session_on_the_other() {
+    let redis = RedisServer::start();
+    let url = format!("redis://127.0.0.1:{}/", redis.1);
+    let (a, b) = (replica(&url).await, replica(&url).await);
+    let code = a
+        .backend()
+        .emulator()
+        .unwrap()
+        .mint_code(MintCode::dingtalk(demo::ALICE))
+        .unwrap();
+    let login: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}api/login", a.url()))
+        .json(&serde_json::json!({ "tmp_auth_code": code }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    assert_eq!(me(&a, &token).await, 200);
+    assert_eq!(
+        me(&b, &token).await,
+        200,
+        "the replicas share the session key"
+    );
+
+    let logout = reqwest::Client::new()
+        .post(format!("{}api/logout", b.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while me(&a, &token).await != 401 {
+        assert!(
+            Instant::now() < deadline,
+            "replica A still accepts the logged-out session"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_stops_the_demo_with_a_message_naming_redis_url() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("redis://:hunter2@{closed}/");
+    let vars = [("REDIS_URL", url.as_str()), ("LISTEN", "127.0.0.1:0")];
+    let config = Config::from_lookup(|name| {
+        vars.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned())
+    })
+    .unwrap();
+    let error = axum_demo::serve(config).await.unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.starts_with("REDIS_URL: cannot use redis://***@"),
+        "{message}"
+    );
+    assert!(!message.contains("hunter2"), "{message}");
+    assert_eq!(error.exit_code(), 1);
+}
