@@ -1,0 +1,98 @@
+//! With feature `metrics`, logins, the token cache and upstream latency are counted through the
+//! `metrics` facade, labelled so a dashboard can tell outcomes and codes apart.
+#![cfg(feature = "metrics")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::{routing::get, Router};
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+use silent_login::{DingTalk, Identity, SilentLoginLayer};
+use silent_login_mock::{demo, MintCode, MockPlatform};
+
+async fn me(user: Identity) -> String {
+    user.user_id
+}
+
+#[tokio::test]
+async fn logins_token_cache_and_upstream_latency_are_recorded() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    metrics::set_global_recorder(recorder).unwrap();
+
+    let mock = MockPlatform::builder().demo().start().await.unwrap();
+    let provider = DingTalk::new(demo::DINGTALK_APP_KEY, demo::DINGTALK_APP_SECRET)
+        .corp_id(demo::DINGTALK_CORP_ID)
+        .api_base(mock.base_url());
+    let app = Router::new()
+        .route("/api/me", get(me))
+        .layer(SilentLoginLayer::new(provider));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let client = reqwest::Client::new();
+
+    let code = mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap();
+    for expected in [200, 401] {
+        let response = client
+            .post(format!("{base}/api/login"))
+            .json(&serde_json::json!({ "code": code }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected);
+    }
+
+    let mut counters = Vec::new();
+    let mut histograms = Vec::new();
+    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
+        let key = key.key();
+        let labels: Vec<String> = key
+            .labels()
+            .map(|label| format!("{}={}", label.key(), label.value()))
+            .collect();
+        match value {
+            DebugValue::Counter(count) => counters.push((key.name().to_owned(), labels, count)),
+            DebugValue::Histogram(samples) => {
+                histograms.push((key.name().to_owned(), labels, samples.len()))
+            }
+            DebugValue::Gauge(_) => {}
+        }
+    }
+    let counter = |name: &str, label: &str| {
+        counters
+            .iter()
+            .filter(|(n, labels, _)| n == name && labels.iter().any(|l| l == label))
+            .map(|(_, _, c)| *c)
+            .sum::<u64>()
+    };
+    assert_eq!(
+        counter("silent_login_logins_total", "outcome=ok"),
+        1,
+        "{counters:?}"
+    );
+    assert_eq!(
+        counter("silent_login_logins_total", "code=40078"),
+        1,
+        "{counters:?}"
+    );
+    assert_eq!(
+        counter("silent_login_token_cache_total", "outcome=refresh"),
+        1,
+        "{counters:?}"
+    );
+    let upstream: Vec<_> = histograms
+        .iter()
+        .filter(|(name, _, _)| name == "silent_login_upstream_seconds")
+        .collect();
+    assert!(
+        upstream.iter().any(|(_, labels, samples)| labels
+            .contains(&"endpoint=dingtalk.getuserinfo".to_owned())
+            && *samples == 1),
+        "{histograms:?}"
+    );
+    assert!(
+        upstream
+            .iter()
+            .any(|(_, labels, _)| labels.contains(&"endpoint=dingtalk.gettoken".to_owned())),
+        "{histograms:?}"
+    );
+}
