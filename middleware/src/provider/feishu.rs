@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use silent_login_catalog::FeishuCode;
 
-use super::{timed, trim_base, ExchangeFuture, Provider};
+use super::{garbled, timed, trim_base, with_app_token, ExchangeFuture, Provider};
 use crate::error::{LoginError, Upstream};
 use crate::identity::{Identity, ProviderKind};
 use crate::secret::{AppSecret, AppToken, AuthCode};
@@ -183,23 +183,12 @@ impl Feishu {
         tokens: &TokenCache,
     ) -> Result<Identity, LoginError> {
         let key = self.cache_key();
-        let mut retried = false;
-        let user_token = loop {
-            let app_token = tokens.get(&key, || self.fetch_token()).await?;
-            match self.user_access_token(&app_token, code).await {
-                Err(error) if !retried && is_token_invalid(&error) => {
-                    tracing::info!(
-                        errcode = error.errcode(),
-                        "Feishu refused the cached app token; refreshing and retrying once"
-                    );
-                    tokens.evict(&key, &app_token).await;
-                    retried = true;
-                }
-                // The platform refused the token before it read the code: the code is unused.
-                Err(error) if is_token_invalid(&error) => return Err(error.code_not_presented()),
-                result => break result?,
-            }
-        };
+        let fetch = || self.fetch_token();
+        let user_token =
+            with_app_token(tokens, &key, TOKEN_INVALID, fetch, |app_token| async move {
+                self.user_access_token(&app_token, code).await
+            })
+            .await?;
         self.user_info(&user_token).await
     }
 }
@@ -222,17 +211,6 @@ impl Provider for Feishu {
             .with_cause("code_used")
             .with_detail("this code was already presented to this service; a code works once")
     }
-}
-
-fn is_token_invalid(error: &LoginError) -> bool {
-    error
-        .upstream()
-        .is_some_and(|upstream| TOKEN_INVALID.contains(&upstream.errcode))
-}
-
-fn garbled(detail: &str) -> LoginError {
-    LoginError::new(silent_login_catalog::SilentLoginCode::UpstreamGarbled)
-        .with_detail(detail.to_owned())
 }
 
 fn check(

@@ -56,6 +56,51 @@ impl<P: Provider + ?Sized> Provider for std::sync::Arc<P> {
     }
 }
 
+/// Runs `call` with the cached app token; if the platform calls the token invalid (one of
+/// `invalid_codes`), evicts it, fetches another and runs `call` once more. A token still refused
+/// after that leaves the code unused: the platform refused the token before it read the code.
+pub(crate) async fn with_app_token<T, Fetch, FetchFut, Call, CallFut>(
+    tokens: &TokenCache,
+    key: &str,
+    invalid_codes: &[i64],
+    fetch: Fetch,
+    call: Call,
+) -> Result<T, LoginError>
+where
+    Fetch: Fn() -> FetchFut,
+    FetchFut: Future<Output = Result<crate::token_cache::FetchedToken, LoginError>>,
+    Call: Fn(crate::secret::AppToken) -> CallFut,
+    CallFut: Future<Output = Result<T, LoginError>>,
+{
+    let is_token_invalid = |error: &LoginError| {
+        error
+            .upstream()
+            .is_some_and(|upstream| invalid_codes.contains(&upstream.errcode))
+    };
+    let mut retried = false;
+    loop {
+        let token = tokens.get(key, &fetch).await?;
+        match call(token.clone()).await {
+            Err(error) if !retried && is_token_invalid(&error) => {
+                tracing::info!(
+                    errcode = error.errcode(),
+                    "the platform refused the cached app token; refreshing and retrying once"
+                );
+                tokens.evict(key, &token).await;
+                retried = true;
+            }
+            Err(error) if is_token_invalid(&error) => return Err(error.code_not_presented()),
+            result => return result,
+        }
+    }
+}
+
+/// The platform answered, but not what its API documents.
+pub(crate) fn garbled(detail: &str) -> LoginError {
+    LoginError::new(silent_login_catalog::SilentLoginCode::UpstreamGarbled)
+        .with_detail(detail.to_owned())
+}
+
 /// Times one upstream call for the latency histogram.
 pub(crate) async fn timed<T>(endpoint: &'static str, call: impl Future<Output = T>) -> T {
     let started = Instant::now();
