@@ -100,17 +100,8 @@ pub(crate) fn http_error_response<B>(
     }
     let body =
         serde_json::to_vec(&error.body(context.lang, &context.request_id)).unwrap_or_default();
-    let mut response = Response::new(ResponseBody::ours(body));
-    *response.status_mut() = error.status();
+    let mut response = json_response(error.status(), body, context);
     let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(id) = HeaderValue::from_str(&context.request_id) {
-        headers.insert("x-request-id", id);
-    }
     if error.status() == StatusCode::UNAUTHORIZED {
         headers.insert(WWW_AUTHENTICATE, www_authenticate(error));
     }
@@ -173,9 +164,20 @@ pub(crate) fn login_response<B>(
         token,
         expires_at: session.expires_at_ms / 1000,
     };
-    let mut response = Response::new(ResponseBody::ours(
-        serde_json::to_vec(&body).unwrap_or_default(),
-    ));
+    let body = serde_json::to_vec(&body).unwrap_or_default();
+    let mut response = json_response(StatusCode::OK, body, context);
+    append_cookie(response.headers_mut(), &session_cookie(token, settings));
+    response
+}
+
+/// A JSON answer silent-login wrote: never cached, tagged with the request id.
+fn json_response<B>(
+    status: StatusCode,
+    body: Vec<u8>,
+    context: &RequestContext,
+) -> Response<ResponseBody<B>> {
+    let mut response = Response::new(ResponseBody::ours(body));
+    *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(
         CONTENT_TYPE,
@@ -185,7 +187,6 @@ pub(crate) fn login_response<B>(
     if let Ok(id) = HeaderValue::from_str(&context.request_id) {
         headers.insert("x-request-id", id);
     }
-    append_cookie(headers, &session_cookie(token, settings));
     response
 }
 
@@ -195,17 +196,8 @@ pub(crate) fn logout_response<B>(
     settings: &Settings,
 ) -> Response<ResponseBody<B>> {
     let body = serde_json::json!({ "logged_out": true, "all": all });
-    let mut response = Response::new(ResponseBody::ours(body.to_string()));
-    let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(id) = HeaderValue::from_str(&context.request_id) {
-        headers.insert("x-request-id", id);
-    }
-    append_cookie(headers, &removal_cookie(settings));
+    let mut response = json_response(StatusCode::OK, body.to_string().into_bytes(), context);
+    append_cookie(response.headers_mut(), &removal_cookie(settings));
     response
 }
 
