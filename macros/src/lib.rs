@@ -19,9 +19,14 @@ use proc_macro::TokenStream;
 
 /// Generates a catalog enum from a YAML file.
 ///
-/// ```ignore
-/// silent_login_catalog::catalog!("dingtalk.yaml");                      // enum DingTalkCode
-/// silent_login_catalog::catalog!("feishu.yaml", name = FeishuCode);     // explicit enum name
+/// ```
+/// // `name: Acme SSO` in the file: the enum is `AcmeSSOCode`.
+/// silent_login_catalog::catalog!("tests/fixtures/small.yaml");
+/// assert_eq!(AcmeSSOCode::from_code(1001), Some(AcmeSSOCode::TicketExpired));
+///
+/// // Or name the enum yourself.
+/// silent_login_catalog::catalog!("tests/fixtures/small.yaml", name = TicketCode);
+/// assert_eq!(TicketCode::TicketExpired.http_status(), 401);
 /// ```
 ///
 /// The path is relative to the invoking crate's `CARGO_MANIFEST_DIR`; if no file is there, it is
