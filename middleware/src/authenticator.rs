@@ -15,13 +15,17 @@ use crate::error::LoginError;
 use crate::identity::Identity;
 use crate::provider::Provider;
 use crate::secret::AuthCode;
-use crate::store::{MemoryStore, Store};
+use crate::store::{CodeState, MemoryStore, Store};
 use crate::token_cache::TokenCache;
 
 /// Codes live five minutes on both platforms; their fingerprints as long.
 const CODE_LIFETIME: Duration = Duration::from_secs(300);
 /// Refresh app tokens three minutes before they expire, like the official Feishu SDK.
 const DEFAULT_TOKEN_MARGIN: Duration = Duration::from_secs(180);
+/// How long a replica waits for another replica's exchange of the same code (a double submit).
+const COALESCE_WAIT: Duration = Duration::from_secs(10);
+/// How long the outcome of an exchange is kept for replicas waiting on it.
+const OUTCOME_KEPT: Duration = Duration::from_secs(15);
 
 type SharedExchange = Shared<BoxFuture<'static, Result<Identity, LoginError>>>;
 
@@ -127,16 +131,97 @@ impl Authenticator {
                 }
             };
             if !first {
-                return Err(provider.code_already_used());
+                return match presented_elsewhere(&*store, &fingerprint).await {
+                    Some(outcome) => outcome,
+                    None => Err(provider.code_already_used()),
+                };
             }
             let result = provider.exchange(&code, &tokens).await;
-            if let Err(error) = &result {
-                if error.is_code_unused() {
-                    // The platform never saw the code: let the user try it again.
+            match &result {
+                // The platform never saw the code: let the user try it again.
+                Err(error) if error.is_code_unused() => {
                     let _ = store.unmark_code(&fingerprint).await;
+                }
+                _ => {
+                    let outcome = Outcome::of(&result).encode();
+                    if let Err(error) = store
+                        .finish_code(&fingerprint, &outcome, OUTCOME_KEPT)
+                        .await
+                    {
+                        tracing::warn!(%error, "could not share the outcome of a code exchange");
+                    }
                 }
             }
             result
+        }
+    }
+}
+
+/// A code another replica marked: if it is exchanging it right now (a double submit the load
+/// balancer spread over two replicas), wait for its outcome and share it. `None`: the code was
+/// used before, so it is "already used".
+async fn presented_elsewhere(
+    store: &dyn Store,
+    fingerprint: &str,
+) -> Option<Result<Identity, LoginError>> {
+    if !store.shares_tokens() {
+        // One process: concurrent presentations already share the in-flight exchange.
+        return None;
+    }
+    let deadline = tokio::time::Instant::now() + COALESCE_WAIT;
+    let mut waited = false;
+    loop {
+        match store.code_state(fingerprint).await.ok()? {
+            CodeState::Pending if tokio::time::Instant::now() < deadline => {
+                waited = true;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            // Only a presentation that overlapped the exchange shares its outcome; a later one
+            // is a replay.
+            CodeState::Done(Some(outcome)) if waited => {
+                return Outcome::decode(&outcome).map(Outcome::into_result)
+            }
+            CodeState::Free => {
+                return Some(Err(LoginError::new(SilentLoginCode::UpstreamUnreachable)
+                    .with_detail(
+                        "another replica could not reach the platform with this code; try again",
+                    )
+                    .code_not_presented()))
+            }
+            CodeState::Pending | CodeState::Done(_) => return None,
+        }
+    }
+}
+
+/// How a shared code exchange ended, as replicas hand it to each other.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum Outcome {
+    #[serde(rename = "identity")]
+    Identity(Identity),
+    #[serde(rename = "error")]
+    Error(crate::error::ErrorRecord),
+}
+
+impl Outcome {
+    fn of(result: &Result<Identity, LoginError>) -> Self {
+        match result {
+            Ok(identity) => Outcome::Identity(identity.clone()),
+            Err(error) => Outcome::Error(error.to_record()),
+        }
+    }
+
+    fn encode(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    fn decode(text: &str) -> Option<Self> {
+        serde_json::from_str(text).ok()
+    }
+
+    fn into_result(self) -> Result<Identity, LoginError> {
+        match self {
+            Outcome::Identity(identity) => Ok(identity),
+            Outcome::Error(record) => Err(LoginError::from_record(record)),
         }
     }
 }

@@ -22,7 +22,7 @@ pub enum ErrorCode {
 }
 
 /// What the platform answered, kept for logs and the error body.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Upstream {
     /// The platform's code (`errcode` / `code`).
     pub errcode: i64,
@@ -269,6 +269,47 @@ impl fmt::Display for LoginError {
 }
 
 impl std::error::Error for LoginError {}
+
+/// A `LoginError` as replicas hand it to each other (the outcome of a shared code exchange).
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub(crate) struct ErrorRecord {
+    provider: String,
+    errcode: i32,
+    cause: Option<String>,
+    detail: Option<String>,
+    upstream: Option<Upstream>,
+}
+
+impl LoginError {
+    pub(crate) fn to_record(&self) -> ErrorRecord {
+        ErrorRecord {
+            provider: self.provider().to_owned(),
+            errcode: self.errcode(),
+            cause: self.cause.map(|cause| cause.id().to_owned()),
+            detail: self.detail.clone(),
+            upstream: self.upstream.clone(),
+        }
+    }
+
+    pub(crate) fn from_record(record: ErrorRecord) -> Self {
+        let provider =
+            silent_login_catalog::canonical_provider(&record.provider).unwrap_or("silent-login");
+        let mut error = match record.upstream {
+            Some(upstream) => LoginError::from_platform(provider, upstream),
+            None => match silent_login_catalog::lookup(provider, record.errcode) {
+                Some(code) => LoginError::new(code),
+                None => LoginError::new(SilentLoginCode::InternalError),
+            },
+        };
+        if let Some(cause) = record.cause {
+            error = error.with_cause(&cause);
+        }
+        if let Some(detail) = record.detail {
+            error = error.with_detail(detail);
+        }
+        error
+    }
+}
 
 /// The error body every failure answers with (see the design's contract).
 ///

@@ -406,7 +406,14 @@ async fn losing_redis_keeps_logins_working_fails_closed_then_recovers_without_a_
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(me_status(&client, &b, &fresh).await.0, 200);
+    // Each replica reconnects on its own; both come back within moments of each other.
+    while me_status(&client, &b, &fresh).await.0 != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "replica B did not recover after Redis came back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // Revocation works again across replicas.
     let out = client
         .post(format!("{}/api/logout", b.base))
@@ -541,5 +548,79 @@ async fn every_key_in_redis_has_a_time_to_live() {
             .await
             .unwrap();
         assert!(ttl > 0, "{key} has no TTL ({ttl})");
+    }
+}
+
+#[tokio::test]
+async fn a_double_submit_spread_over_two_replicas_shares_one_exchange_and_one_result() {
+    let Setup {
+        redis: _redis,
+        mock,
+        a,
+        b,
+        client,
+    } = setup(RevocationPolicy::FailClosed).await;
+    // Warm the token so the two presentations race on the exchange itself.
+    token_for(&client, &mock, &a, demo::BOB).await;
+    let calls = mock.stats().calls(Endpoint::DingTalkGetUserInfoV2);
+    mock.inject_fault(
+        Endpoint::DingTalkGetUserInfoV2,
+        silent_login_mock::Fault::Latency(Duration::from_millis(300)),
+        1,
+    );
+
+    let code = mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap();
+    let (first, second) = tokio::join!(login(&client, &a, &code), async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        login(&client, &b, &code).await
+    });
+    for response in [first, second] {
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["user_id"], "alice");
+    }
+    assert_eq!(
+        mock.stats().calls(Endpoint::DingTalkGetUserInfoV2),
+        calls + 1,
+        "one upstream exchange"
+    );
+
+    // A later presentation is a replay, not a double submit.
+    let replay = login(&client, &b, &code).await;
+    assert_eq!(replay.status(), 401);
+    let body: serde_json::Value = replay.json().await.unwrap();
+    assert_eq!(body["cause_id"], "code_used");
+}
+
+#[tokio::test]
+async fn a_double_submit_of_a_refused_code_shares_the_refusal() {
+    let Setup {
+        redis: _redis,
+        mock,
+        a,
+        b,
+        client,
+    } = setup(RevocationPolicy::FailClosed).await;
+    token_for(&client, &mock, &a, demo::BOB).await;
+    mock.inject_fault(
+        Endpoint::DingTalkGetUserInfoV2,
+        silent_login_mock::Fault::Latency(Duration::from_millis(300)),
+        1,
+    );
+    let code = mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap();
+    mock.set_visible(silent_login_mock::Provider::DingTalk, demo::ALICE, false);
+
+    let (first, second) = tokio::join!(login(&client, &a, &code), async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        login(&client, &b, &code).await
+    });
+    for response in [first, second] {
+        assert_eq!(response.status(), 403);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["errcode"], 40079);
+        assert_eq!(
+            body["upstream"]["errcode"], 40079,
+            "the platform's answer travels with it"
+        );
     }
 }

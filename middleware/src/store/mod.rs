@@ -70,6 +70,24 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     fn mark_code<'a>(&'a self, fingerprint: &'a str, ttl: Duration) -> StoreFuture<'a, bool>;
     /// Forgets a fingerprint: the code never reached the platform and is still good.
     fn unmark_code<'a>(&'a self, fingerprint: &'a str) -> StoreFuture<'a, ()>;
+    /// Records how the exchange of a marked code ended, and keeps `outcome` for `ttl` so that
+    /// other replicas that received the same code at the same moment (a double submit spread by
+    /// the load balancer) can share it. A process-local store needs nothing here: concurrent
+    /// presentations in one process already share one exchange.
+    fn finish_code<'a>(
+        &'a self,
+        fingerprint: &'a str,
+        outcome: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, ()> {
+        let _ = (fingerprint, outcome, ttl);
+        Box::pin(std::future::ready(Ok(())))
+    }
+    /// Where the exchange of a code that was already marked stands.
+    fn code_state<'a>(&'a self, fingerprint: &'a str) -> StoreFuture<'a, CodeState> {
+        let _ = fingerprint;
+        Box::pin(std::future::ready(Ok(CodeState::Done(None))))
+    }
     /// Revokes one session until it would have expired anyway.
     fn revoke_session<'a>(&'a self, session_id: &'a str, expires_at_ms: u64)
         -> StoreFuture<'a, ()>;
@@ -95,6 +113,17 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     fn shares_tokens(&self) -> bool {
         false
     }
+}
+
+/// Where the exchange of a presented code stands, as another replica sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodeState {
+    /// Nobody holds the code (its exchange never reached the platform): present it again.
+    Free,
+    /// Another replica is exchanging it right now.
+    Pending,
+    /// Its exchange ended; the outcome while it is still kept for concurrent presenters.
+    Done(Option<String>),
 }
 
 /// Now, in Unix milliseconds.

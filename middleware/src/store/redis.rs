@@ -11,7 +11,11 @@ use futures_util::StreamExt;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 
-use super::{now_ms, LockToken, Store, StoreError, StoreFuture, StoredToken};
+use super::{now_ms, CodeState, LockToken, Store, StoreError, StoreFuture, StoredToken};
+
+/// The mark of a code whose exchange is under way, and of one whose exchange ended.
+const PENDING: &str = "pending";
+const DONE: &str = "done";
 use crate::identity::Identity;
 use crate::secret::AppToken;
 
@@ -445,7 +449,7 @@ impl Store for RedisStore {
                 .run("mark_code", |mut c| async move {
                     redis::cmd("SET")
                         .arg(redis_key)
-                        .arg(1)
+                        .arg(PENDING)
                         .arg("NX")
                         .arg("PX")
                         .arg(ttl.as_millis() as u64)
@@ -464,6 +468,54 @@ impl Store for RedisStore {
                 c.del::<_, ()>(redis_key).await
             })
             .await
+        })
+    }
+
+    fn finish_code<'a>(
+        &'a self,
+        fingerprint: &'a str,
+        outcome: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mark = self.shared.key("code", fingerprint);
+            let kept = self.shared.key("outcome", fingerprint);
+            let ttl_ms = ttl.as_millis().max(1) as u64;
+            self.run("finish_code", |mut c| async move {
+                redis::pipe()
+                    .cmd("SET")
+                    .arg(mark)
+                    .arg(DONE)
+                    .arg("XX")
+                    .arg("KEEPTTL")
+                    .ignore()
+                    .cmd("SET")
+                    .arg(kept)
+                    .arg(outcome)
+                    .arg("PX")
+                    .arg(ttl_ms)
+                    .ignore()
+                    .query_async::<()>(&mut c)
+                    .await
+            })
+            .await
+        })
+    }
+
+    fn code_state<'a>(&'a self, fingerprint: &'a str) -> StoreFuture<'a, CodeState> {
+        Box::pin(async move {
+            let mark = self.shared.key("code", fingerprint);
+            let kept = self.shared.key("outcome", fingerprint);
+            let (state, outcome): (Option<String>, Option<String>) = self
+                .run("code_state", |mut c| async move {
+                    redis::pipe().get(mark).get(kept).query_async(&mut c).await
+                })
+                .await?;
+            Ok(match state.as_deref() {
+                None => CodeState::Free,
+                Some(PENDING) => CodeState::Pending,
+                Some(_) => CodeState::Done(outcome),
+            })
         })
     }
 
