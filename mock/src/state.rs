@@ -172,8 +172,15 @@ impl State {
     /// Returns it only if it belongs to `provider` and has not expired.
     pub(crate) fn take_code(&mut self, provider: Provider, code: &str) -> Option<IssuedCode> {
         let now = self.clock.now();
-        self.codes.retain(|_, c| c.expires_at > now);
+        // Sweeping every call would make each exchange scan every minted code.
+        if self.codes.len() > 4096 {
+            self.codes.retain(|_, c| c.expires_at > now);
+        }
         match self.codes.get(code) {
+            Some(c) if c.expires_at <= now => {
+                self.codes.remove(code);
+                None
+            }
             Some(c) if c.provider == provider => self.codes.remove(code),
             _ => None,
         }
