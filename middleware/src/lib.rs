@@ -3,6 +3,8 @@
 
 mod authenticator;
 mod body;
+mod csrf;
+mod endpoints;
 mod error;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
@@ -18,6 +20,7 @@ mod respond;
 mod secret;
 mod service;
 pub mod session;
+mod session_check;
 mod sessions;
 pub mod store;
 mod token_cache;

@@ -1,0 +1,223 @@
+//! The endpoints the layer answers itself: login (HTTP body or gRPC metadata) and logout.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{Method, Request, Response};
+use http_body::Body;
+use http_body_util::{BodyExt, Limited};
+use silent_login_catalog::SilentLoginCode;
+use tower_service::Service;
+use tracing::Instrument;
+
+use crate::body::ResponseBody;
+use crate::csrf::refuse_cross_site;
+use crate::error::LoginError;
+use crate::layer::Settings;
+use crate::login::{parse_login, BodyKind, LoginRequest};
+use crate::respond::{error_response, login_response, logout_response, RequestContext};
+use crate::secret::AuthCode;
+use crate::service::{GRPC_AUTH_CODE, GRPC_SESSION_TOKEN};
+use crate::session::{random_id, Session};
+use crate::session_check::authenticate;
+use crate::store::now_ms;
+
+/// `POST /api/login`.
+pub(crate) async fn login<ReqBody, ResBody>(
+    settings: Arc<Settings>,
+    request: Request<ReqBody>,
+) -> Response<ResponseBody<ResBody>>
+where
+    ReqBody: Body,
+    ReqBody::Error: std::error::Error + Send + Sync + 'static,
+{
+    let context = RequestContext::of(&request, &settings);
+    let provider = settings.authenticator.provider().kind();
+    let span = tracing::info_span!("silent_login.login", %provider, request_id = %context.request_id, outcome = tracing::field::Empty, errcode = tracing::field::Empty, cause = tracing::field::Empty, latency_ms = tracing::field::Empty);
+    async move {
+        let started = Instant::now();
+        let result = open_session(&settings, request).await;
+        let span = tracing::Span::current();
+        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        match result {
+            Ok((session, token)) => {
+                span.record("outcome", "ok");
+                crate::metrics::login("ok", provider.catalog(), 0);
+                tracing::info!(user = %session.identity.user_id, "login succeeded");
+                login_response(&session, &token, &context, &settings)
+            }
+            Err(error) => {
+                span.record("outcome", "error");
+                span.record("errcode", error.errcode());
+                if let Some(cause) = error.narrowed_cause() {
+                    span.record("cause", cause.id());
+                }
+                crate::metrics::login("error", error.provider(), error.errcode());
+                tracing::info!("login failed: {error}");
+                error_response(&error, &context, &settings)
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+async fn open_session<ReqBody>(
+    settings: &Settings,
+    request: Request<ReqBody>,
+) -> Result<(Session, String), LoginError>
+where
+    ReqBody: Body,
+    ReqBody::Error: std::error::Error + Send + Sync + 'static,
+{
+    if request.method() != Method::POST {
+        return Err(LoginError::new(SilentLoginCode::LoginMethodNotAllowed)
+            .with_detail(format!("got {}, expected POST", request.method())));
+    }
+    refuse_cross_site(settings, &request)?;
+    let limit = settings.login_body_limit;
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large(limit));
+    }
+    let kind = BodyKind::from_content_type(
+        request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok()),
+    );
+    let query = request.uri().query().map(str::to_owned);
+    let body = Limited::new(request.into_body(), limit)
+        .collect()
+        .await
+        .map_err(|error| {
+            if error
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                too_large(limit)
+            } else {
+                LoginError::new(SilentLoginCode::LoginBodyMalformed)
+                    .with_detail("the body could not be read to its end")
+            }
+        })?;
+    let code = match parse_login(
+        settings.authenticator.provider().kind(),
+        query.as_deref(),
+        kind,
+        &body.to_bytes(),
+    )? {
+        LoginRequest::Code(code) => code,
+        LoginRequest::JsapiFailure(error) => return Err(error),
+    };
+    issue_session(settings, code).await
+}
+
+async fn issue_session(
+    settings: &Settings,
+    code: AuthCode,
+) -> Result<(Session, String), LoginError> {
+    let identity = settings.authenticator.exchange(code).await?;
+    if !settings.tenant_allowed(identity.tenant.as_deref()) {
+        return Err(
+            LoginError::new(SilentLoginCode::TenantNotAllowed).with_detail(format!(
+                "organization `{}` is not in the allowed list",
+                identity.tenant.as_deref().unwrap_or("(none)")
+            )),
+        );
+    }
+    let now = now_ms();
+    let session = Session {
+        id: random_id(),
+        identity,
+        issued_at_ms: now,
+        expires_at_ms: now + settings.session_ttl.as_millis() as u64,
+    };
+    let token = settings.keys.seal(&session);
+    Ok((session, token))
+}
+
+fn too_large(limit: usize) -> LoginError {
+    LoginError::new(SilentLoginCode::LoginBodyTooLarge)
+        .with_detail(format!("the login body may be at most {limit} bytes"))
+}
+
+/// `POST /api/logout[?all=1]`: revoke the session (or all of the user's) and clear the cookie.
+pub(crate) async fn logout<ReqBody, ResBody>(
+    settings: Arc<Settings>,
+    request: Request<ReqBody>,
+) -> Response<ResponseBody<ResBody>> {
+    let context = RequestContext::of(&request, &settings);
+    if request.method() != Method::POST {
+        let error = LoginError::new(SilentLoginCode::LoginMethodNotAllowed)
+            .with_detail(format!("got {}, expected POST", request.method()));
+        return error_response(&error, &context, &settings);
+    }
+    let all = request.uri().query().is_some_and(|query| {
+        query
+            .split('&')
+            .any(|pair| matches!(pair, "all=1" | "all=true" | "all"))
+    });
+    if let Ok(session) = authenticate(&settings, &request) {
+        let sessions = crate::sessions::Sessions::new(
+            settings.authenticator.store().clone(),
+            settings.session_ttl,
+        );
+        let revoked = if all {
+            sessions.logout_all(&session.identity).await
+        } else {
+            sessions.logout(&session.info()).await
+        };
+        if let Err(error) = revoked {
+            return error_response(&error, &context, &settings);
+        }
+        tracing::info!(user = %session.identity.user_id, all, "logged out");
+    }
+    logout_response(all, &context, &settings)
+}
+
+/// A gRPC call that carries a code in `x-auth-code` logs in, then goes on to its method; the
+/// session token comes back in `x-session-token`.
+pub(crate) async fn grpc_login<S, ReqBody, ResBody>(
+    settings: Arc<Settings>,
+    mut request: Request<ReqBody>,
+    mut inner: S,
+) -> Result<Response<ResponseBody<ResBody>>, S::Error>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    let context = RequestContext::of(&request, &settings);
+    let code = request
+        .headers()
+        .get(GRPC_AUTH_CODE)
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| {
+            LoginError::new(SilentLoginCode::AuthCodeMalformed).with_cause("malformed_code")
+        })
+        .and_then(AuthCode::parse);
+    let opened = match code {
+        Ok(code) => issue_session(&settings, code).await,
+        Err(error) => Err(error),
+    };
+    let (session, token) = match opened {
+        Ok(opened) => opened,
+        Err(error) => {
+            tracing::info!(request_id = %context.request_id, "gRPC login failed: {error}");
+            return Ok(error_response(&error, &context, &settings));
+        }
+    };
+    request.headers_mut().remove(GRPC_AUTH_CODE);
+    let (identity, info) = session.into_parts();
+    request.extensions_mut().insert(identity);
+    request.extensions_mut().insert(info);
+    let mut response = inner.call(request).await?.map(ResponseBody::theirs);
+    if let Ok(value) = HeaderValue::from_str(&token) {
+        response.headers_mut().insert(GRPC_SESSION_TOKEN, value);
+    }
+    Ok(response)
+}
