@@ -11,7 +11,7 @@ use tower_layer::Layer;
 use crate::authenticator::Authenticator;
 use crate::provider::Provider;
 use crate::service::SilentLogin;
-use crate::session::{KeyRing, SessionKey};
+use crate::session::{KeyRing, OpenedSessions, SessionKey, OPENED_SESSIONS};
 use crate::sessions::Sessions;
 use crate::store::{MemoryStore, Store};
 
@@ -54,6 +54,8 @@ pub(crate) enum PublicPath {
 pub(crate) struct Settings {
     pub(crate) authenticator: Arc<Authenticator>,
     pub(crate) keys: KeyRing,
+    /// Sessions opened with `keys`; replaced whenever the key ring is.
+    pub(crate) opened: Arc<OpenedSessions>,
     pub(crate) login_path: String,
     pub(crate) logout_path: String,
     pub(crate) mode: Mode,
@@ -117,6 +119,7 @@ impl SilentLoginLayer {
         let settings = Settings {
             authenticator: Arc::new(Authenticator::with_store(provider.clone(), store.clone())),
             keys: KeyRing::new(SessionKey::generate()),
+            opened: Arc::new(OpenedSessions::new(OPENED_SESSIONS)),
             login_path: "/api/login".to_owned(),
             logout_path: "/api/logout".to_owned(),
             mode: Mode::Required,
@@ -167,7 +170,9 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).session_keys(ring);
     /// ```
     pub fn session_keys(mut self, ring: KeyRing) -> Self {
-        self.settings().keys = ring;
+        let settings = self.settings();
+        settings.keys = ring;
+        settings.opened = Arc::new(OpenedSessions::new(OPENED_SESSIONS));
         self
     }
 

@@ -21,7 +21,7 @@ pub(crate) fn authenticate<B>(
     request: &Request<B>,
 ) -> Result<Session, LoginError> {
     let token = session_token(request, &settings.cookie.name)?;
-    let session = settings.keys.unseal(token, now_ms())?;
+    let session = settings.opened.open(&settings.keys, token, now_ms())?;
     if !settings.tenant_allowed(session.identity.tenant.as_deref()) {
         return Err(LoginError::new(SilentLoginCode::TenantNotAllowed)
             .with_detail("the session's organization is not allowed here"));

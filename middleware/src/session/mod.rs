@@ -6,8 +6,10 @@
 //! apart from a tampered one.
 
 mod keyring;
+mod opened;
 
 pub use keyring::{KeyRing, SessionKey, MAX_TOKEN_BYTES, MIN_KEY_BYTES};
+pub(crate) use opened::{OpenedSessions, OPENED_SESSIONS};
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,7 @@
 //! The default store: one process's memory, with expiry.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use super::{now_ms, LockToken, Store, StoreError, StoreFuture, StoredToken};
@@ -20,6 +20,26 @@ const SWEEP_EVERY: usize = 1024;
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    /// Apart, and read-locked: every authenticated request reads it, logouts rarely write it.
+    revoked: RwLock<Revoked>,
+}
+
+#[derive(Debug, Default)]
+struct Revoked {
+    sessions: HashMap<String, u64>,
+    users: HashMap<String, (u64, u64)>,
+    added_since_sweep: usize,
+}
+
+impl Revoked {
+    fn added(&mut self, now: u64) {
+        self.added_since_sweep += 1;
+        if self.added_since_sweep >= SWEEP_EVERY {
+            self.added_since_sweep = 0;
+            self.sessions.retain(|_, until| *until > now);
+            self.users.retain(|_, (_, until)| *until > now);
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -27,8 +47,6 @@ struct State {
     tokens: HashMap<String, StoredToken>,
     locks: HashMap<String, (String, u64)>,
     codes: HashMap<String, u64>,
-    revoked_sessions: HashMap<String, u64>,
-    revoked_users: HashMap<String, (u64, u64)>,
     added_since_sweep: usize,
 }
 
@@ -38,8 +56,6 @@ impl State {
         if self.added_since_sweep >= SWEEP_EVERY {
             self.added_since_sweep = 0;
             self.codes.retain(|_, until| *until > now);
-            self.revoked_sessions.retain(|_, until| *until > now);
-            self.revoked_users.retain(|_, (_, until)| *until > now);
             self.locks.retain(|_, (_, until)| *until > now);
         }
     }
@@ -58,15 +74,28 @@ impl MemoryStore {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    fn revoked(&self) -> RwLockReadGuard<'_, Revoked> {
+        self.revoked
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn revoked_mut(&self) -> RwLockWriteGuard<'_, Revoked> {
+        self.revoked
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// How many entries the store holds (codes, revocations, tokens, locks), for tests and
     /// monitoring.
     pub fn len(&self) -> usize {
         let state = self.state();
+        let revoked = self.revoked();
         state.tokens.len()
             + state.locks.len()
             + state.codes.len()
-            + state.revoked_sessions.len()
-            + state.revoked_users.len()
+            + revoked.sessions.len()
+            + revoked.users.len()
     }
 
     /// Whether the store is empty.
@@ -162,11 +191,11 @@ impl Store for MemoryStore {
         expires_at_ms: u64,
     ) -> StoreFuture<'a, ()> {
         let now = now_ms();
-        let mut state = self.state();
-        state
-            .revoked_sessions
+        let mut revoked = self.revoked_mut();
+        revoked
+            .sessions
             .insert(session_id.to_owned(), expires_at_ms);
-        state.added(now);
+        revoked.added(now);
         ready(())
     }
 
@@ -177,14 +206,14 @@ impl Store for MemoryStore {
         remember: Duration,
     ) -> StoreFuture<'a, ()> {
         let now = now_ms();
-        let mut state = self.state();
+        let mut revoked = self.revoked_mut();
         let until = now + remember.as_millis() as u64;
-        let entry = state
-            .revoked_users
+        let entry = revoked
+            .users
             .entry(user_key.to_owned())
             .or_insert((0, until));
         *entry = (entry.0.max(issued_up_to_ms), entry.1.max(until));
-        state.added(now);
+        revoked.added(now);
         ready(())
     }
 
@@ -194,15 +223,15 @@ impl Store for MemoryStore {
         user: &Identity,
         issued_at_ms: u64,
     ) -> Result<bool, StoreError> {
-        let state = self.state();
-        if state.revoked_sessions.contains_key(session_id) {
+        let revoked = self.revoked();
+        if revoked.sessions.contains_key(session_id) {
             return Ok(true);
         }
-        if state.revoked_users.is_empty() {
+        if revoked.users.is_empty() {
             return Ok(false);
         }
-        Ok(state
-            .revoked_users
+        Ok(revoked
+            .users
             .get(&user.key())
             .is_some_and(|(up_to, _)| issued_at_ms <= *up_to))
     }

@@ -1,0 +1,110 @@
+//! Sessions this process already opened: a busy client's every request then skips base64,
+//! AES-GCM and JSON. Only tokens that opened with the key ring are kept, keyed by the whole
+//! token, and expiry is checked on every hit; revocation and the tenant guard are checked by the
+//! caller on every request as before.
+
+use std::fmt;
+
+use quick_cache::sync::Cache;
+use silent_login_catalog::SilentLoginCode;
+
+use super::{KeyRing, Session};
+use crate::error::LoginError;
+
+/// How many opened sessions a process keeps (about 1 KiB each).
+pub(crate) const OPENED_SESSIONS: usize = 10_000;
+
+pub(crate) struct OpenedSessions {
+    cache: Cache<String, Session>,
+}
+
+impl fmt::Debug for OpenedSessions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenedSessions")
+            .field("len", &self.cache.len())
+            .finish()
+    }
+}
+
+impl OpenedSessions {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            cache: Cache::new(capacity.max(1)),
+        }
+    }
+
+    /// Opens `token` with `keys`, or takes the session this process opened before.
+    pub(crate) fn open(
+        &self,
+        keys: &KeyRing,
+        token: &str,
+        now_ms: u64,
+    ) -> Result<Session, LoginError> {
+        if let Some(session) = self.cache.get(token) {
+            if now_ms < session.expires_at_ms {
+                return Ok(session);
+            }
+            self.cache.remove(token);
+            return Err(LoginError::new(SilentLoginCode::SessionExpired));
+        }
+        let session = keys.unseal(token, now_ms)?;
+        self.cache.insert(token.to_owned(), session.clone());
+        Ok(session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{Identity, ProviderKind};
+    use crate::session::SessionKey;
+
+    fn session(expires_at_ms: u64) -> Session {
+        Session {
+            id: "sid".into(),
+            identity: Identity {
+                provider: ProviderKind::Feishu,
+                user_id: "ou_alice".into(),
+                union_id: None,
+                open_id: None,
+                name: None,
+                tenant: None,
+                is_admin: false,
+                extra: Default::default(),
+            },
+            issued_at_ms: 1,
+            expires_at_ms,
+        }
+    }
+
+    #[test]
+    fn a_kept_session_still_expires() {
+        let keys = KeyRing::new(SessionKey::generate());
+        let opened = OpenedSessions::new(16);
+        let token = keys.seal(&session(1_000));
+        assert!(opened.open(&keys, &token, 10).is_ok());
+        assert!(opened.open(&keys, &token, 999).is_ok());
+        assert!(opened
+            .open(&keys, &token, 1_000)
+            .unwrap_err()
+            .is(SilentLoginCode::SessionExpired));
+        assert!(opened
+            .open(&keys, &token, 1_001)
+            .unwrap_err()
+            .is(SilentLoginCode::SessionExpired));
+    }
+
+    #[test]
+    fn only_tokens_that_open_are_kept() {
+        let keys = KeyRing::new(SessionKey::generate());
+        let opened = OpenedSessions::new(16);
+        let mut token = keys.seal(&session(1_000));
+        token.push('A');
+        assert!(opened.open(&keys, &token, 10).is_err());
+        assert!(
+            opened.open(&keys, &token, 10).is_err(),
+            "a refused token is refused again"
+        );
+        assert_eq!(opened.cache.len(), 0);
+    }
+}
