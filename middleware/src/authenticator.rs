@@ -164,7 +164,7 @@ async fn presented_elsewhere(
     store: &dyn Store,
     fingerprint: &str,
 ) -> Option<Result<Identity, LoginError>> {
-    if !store.shares_tokens() {
+    if !store.is_shared() {
         // One process: concurrent presentations already share the in-flight exchange.
         return None;
     }

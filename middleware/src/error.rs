@@ -210,14 +210,21 @@ impl LoginError {
         format!("{provider}_{}", self.errcode())
     }
 
+    /// The message in `lang`: the catalog's, or the platform's own words for a code the catalog
+    /// does not know.
+    pub fn message(&self, lang: Lang) -> String {
+        match (&self.upstream, self.entry()) {
+            (_, Some(entry)) => entry.message.get(lang).to_owned(),
+            (Some(upstream), None) => upstream.errmsg.clone(),
+            (None, None) => self.explaining_entry().message.get(lang).to_owned(),
+        }
+    }
+
     /// The JSON error body of the design's contract, in `lang`.
     pub fn body(&self, lang: Lang, request_id: &str) -> ErrorBody<'_> {
         let entry = self.explaining_entry();
         let unknown_upstream = self.entry().is_none();
-        let errmsg = match (&self.upstream, unknown_upstream) {
-            (Some(upstream), true) => upstream.errmsg.clone(),
-            _ => entry.message.get(lang).to_owned(),
-        };
+        let errmsg = self.message(lang);
         ErrorBody {
             provider: self.provider(),
             errcode: self.errcode(),

@@ -32,7 +32,7 @@ fn status_headers(error: &LoginError, context: &RequestContext, headers: &mut ht
     use tonic_types::{ErrorDetails, StatusExt};
 
     let lang = context.lang;
-    let entry_message = error.body(lang, &context.request_id).errmsg;
+    let entry_message = error.message(lang);
     let mut metadata = HashMap::from([
         ("provider".to_owned(), error.provider().to_owned()),
         ("errcode".to_owned(), error.errcode().to_string()),

@@ -123,7 +123,7 @@ impl TokenCache {
                 .with_detail("the platform rate-limited the token endpoint moments ago; not asking again yet")
                 .code_not_presented());
         }
-        if self.store.shares_tokens() {
+        if self.store.is_shared() {
             match self.refresh_shared(key, &slot, &fetch).await {
                 Err(error) if error.is(SilentLoginCode::StoreUnavailable) => {
                     // Logins keep working on this replica's own cache while the store is away.
@@ -240,7 +240,7 @@ impl TokenCache {
                 *current = None;
             }
         }
-        if self.store.shares_tokens() {
+        if self.store.is_shared() {
             if let Err(error) = self.store.evict_token(key, token).await {
                 tracing::warn!(%error, "could not evict the shared app token");
             }

@@ -108,9 +108,10 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         user: &Identity,
         issued_at_ms: u64,
     ) -> Result<bool, StoreError>;
-    /// Whether app tokens are shared with other processes (then the cache asks the store and
-    /// takes the refresh lock; a process-local store skips both).
-    fn shares_tokens(&self) -> bool {
+    /// Whether other processes share this store. Then the token cache asks the store and takes
+    /// the refresh lock, and a code another process is exchanging is waited for; a
+    /// process-local store skips all of that (one process coordinates in memory).
+    fn is_shared(&self) -> bool {
         false
     }
 }

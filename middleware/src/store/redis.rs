@@ -608,7 +608,7 @@ impl Store for RedisStore {
             .is_some_and(|mark| issued_at_ms <= *mark))
     }
 
-    fn shares_tokens(&self) -> bool {
+    fn is_shared(&self) -> bool {
         true
     }
 }

@@ -138,7 +138,7 @@ impl Store for SharedTokens {
     ) -> Result<bool, StoreError> {
         self.0.is_revoked(session_id, user, issued_at_ms)
     }
-    fn shares_tokens(&self) -> bool {
+    fn is_shared(&self) -> bool {
         true
     }
 }
