@@ -299,21 +299,14 @@ pub struct LocalizedCause {
 }
 
 /// A number that is not a code of this catalog.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{provider} has no error code {code}")]
 pub struct UnknownCode {
     /// The catalog that was asked.
     pub provider: &'static str,
     /// The number.
     pub code: i32,
 }
-
-impl fmt::Display for UnknownCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} has no error code {}", self.provider, self.code)
-    }
-}
-
-impl std::error::Error for UnknownCode {}
 
 /// Implemented by every enum `catalog!` generates.
 pub trait CatalogCode: Copy + Eq + std::hash::Hash + fmt::Debug + 'static {

@@ -4,15 +4,16 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::{DingTalkCode, Entry, FeishuCode, Lang, SilentLoginCode};
+use crate::{DingTalkCode, Entry, FeishuCode, Lang, ProviderKind, SilentLoginCode};
 
 /// A code of any of the three catalogs.
 ///
 /// ```
-/// use silent_login_catalog::{lookup, KnownCode, DingTalkCode};
-/// assert_eq!(lookup("dingtalk", 40078), Some(KnownCode::DingTalk(DingTalkCode::TmpAuthCodeNotFound)));
-/// assert_eq!(lookup("lark", 20007), lookup("feishu", 20007));
-/// assert_eq!(lookup("dingtalk", 123), None);
+/// use silent_login_catalog::{lookup, DingTalkCode, KnownCode, ProviderKind};
+/// assert_eq!(lookup(ProviderKind::DingTalk, 40078), Some(KnownCode::DingTalk(DingTalkCode::TmpAuthCodeNotFound)));
+/// assert_eq!(lookup(ProviderKind::Lark, 20007), lookup(ProviderKind::Feishu, 20007));
+/// assert_eq!(lookup(ProviderKind::DingTalk, 123), None);
+/// assert_eq!(KnownCode::from_key("silent-login", 700101).map(|code| code.entry().name), Some("AuthCodeMissing"));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -35,7 +36,17 @@ impl KnownCode {
         }
     }
 
-    /// The provider id.
+    /// The code `code` of the catalog `provider` (`dingtalk`, `feishu`, `silent-login`, or a name
+    /// [`canonical_provider`] knows): the inverse of [`Entry::key`].
+    pub fn from_key(provider: &str, code: i32) -> Option<KnownCode> {
+        match canonical_provider(provider)? {
+            DingTalkCode::PROVIDER => DingTalkCode::from_code(code).map(KnownCode::DingTalk),
+            FeishuCode::PROVIDER => FeishuCode::from_code(code).map(KnownCode::Feishu),
+            _ => SilentLoginCode::from_code(code).map(KnownCode::SilentLogin),
+        }
+    }
+
+    /// The catalog id (`dingtalk`, `feishu`, `silent-login`).
     pub fn provider(self) -> &'static str {
         self.entry().provider
     }
@@ -101,22 +112,25 @@ impl Serialize for KnownCode {
     }
 }
 
-/// The canonical provider id for a name users type: `lark` is `feishu`.
+/// The catalog id for a name users type: a platform's name (`lark` is `feishu`), or
+/// `silent-login` for silent-login's own codes.
 pub fn canonical_provider(name: &str) -> Option<&'static str> {
-    match name.to_ascii_lowercase().as_str() {
-        "dingtalk" | "ding" => Some(DingTalkCode::PROVIDER),
-        "feishu" | "lark" | "larksuite" => Some(FeishuCode::PROVIDER),
+    match name.trim().to_ascii_lowercase().as_str() {
         "silent-login" | "silent_login" | "silentlogin" => Some(SilentLoginCode::PROVIDER),
-        _ => None,
+        other => other
+            .parse::<ProviderKind>()
+            .ok()
+            .map(ProviderKind::catalog),
     }
 }
 
-/// The code `code` of provider `provider` (`dingtalk`, `feishu`, `lark`, `silent-login`).
-pub fn lookup(provider: &str, code: i32) -> Option<KnownCode> {
-    match canonical_provider(provider)? {
-        DingTalkCode::PROVIDER => DingTalkCode::from_code(code).map(KnownCode::DingTalk),
-        FeishuCode::PROVIDER => FeishuCode::from_code(code).map(KnownCode::Feishu),
-        _ => SilentLoginCode::from_code(code).map(KnownCode::SilentLogin),
+/// The code `code` of platform `provider` (Feishu and Lark share one catalog).
+pub fn lookup(provider: ProviderKind, code: i32) -> Option<KnownCode> {
+    match provider {
+        ProviderKind::DingTalk => DingTalkCode::from_code(code).map(KnownCode::DingTalk),
+        ProviderKind::Feishu | ProviderKind::Lark => {
+            FeishuCode::from_code(code).map(KnownCode::Feishu)
+        }
     }
 }
 

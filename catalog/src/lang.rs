@@ -73,16 +73,9 @@ fn parse_quality(value: &str) -> Option<u16> {
 }
 
 /// The language tag was neither English nor Chinese.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown language `{0}` (expected `en` or `zh`)")]
 pub struct UnknownLang(pub String);
-
-impl fmt::Display for UnknownLang {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown language `{}` (expected `en` or `zh`)", self.0)
-    }
-}
-
-impl std::error::Error for UnknownLang {}
 
 impl FromStr for Lang {
     type Err = UnknownLang;

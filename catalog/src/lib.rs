@@ -6,12 +6,14 @@ extern crate self as silent_login_catalog;
 mod entry;
 mod known;
 mod lang;
+mod provider;
 
 pub use entry::{
     CatalogCode, Cause, CodeKey, Entry, LocalizedCause, LocalizedEntry, RaisedBy, Text, UnknownCode,
 };
 pub use known::{canonical_provider, codes_of, find, lookup, KnownCode};
 pub use lang::{Lang, UnknownLang};
+pub use provider::{ProviderKind, UnknownProvider};
 pub use silent_login_macros::catalog;
 
 #[doc(hidden)]

@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use silent_login_catalog::{
-    find, lookup, CatalogCode, DingTalkCode, Entry, FeishuCode, KnownCode, Lang, RaisedBy,
-    SilentLoginCode,
+    find, lookup, CatalogCode, DingTalkCode, Entry, FeishuCode, KnownCode, Lang, ProviderKind,
+    RaisedBy, SilentLoginCode,
 };
 
 fn check_catalog<C: CatalogCode>() {
@@ -156,14 +156,17 @@ fn the_redirect_url_advice_explains_how_to_compute_the_page_url() {
 #[test]
 fn the_causes_the_middleware_narrows_to_exist() {
     let needed = [
-        (lookup("dingtalk", 40078), "code_used"),
-        (lookup("dingtalk", 40078), "code_type_mixed"),
-        (lookup("dingtalk", 41026), "param_misspelled"),
-        (lookup("dingtalk", 41026), "param_missing"),
-        (lookup("dingtalk", 40079), "user_not_visible"),
-        (lookup("feishu", 20007), "code_used"),
-        (lookup("feishu", 20024), "app_id_mismatch"),
-        (lookup("feishu", 10228), "app_not_visible_to_user"),
+        (lookup(ProviderKind::DingTalk, 40078), "code_used"),
+        (lookup(ProviderKind::DingTalk, 40078), "code_type_mixed"),
+        (lookup(ProviderKind::DingTalk, 41026), "param_misspelled"),
+        (lookup(ProviderKind::DingTalk, 41026), "param_missing"),
+        (lookup(ProviderKind::DingTalk, 40079), "user_not_visible"),
+        (lookup(ProviderKind::Feishu, 20007), "code_used"),
+        (lookup(ProviderKind::Feishu, 20024), "app_id_mismatch"),
+        (
+            lookup(ProviderKind::Feishu, 10228),
+            "app_not_visible_to_user",
+        ),
     ];
     for (code, cause) in needed {
         let entry = code.expect("code exists").entry();
@@ -180,10 +183,16 @@ fn the_causes_the_middleware_narrows_to_exist() {
 fn a_number_can_mean_something_in_several_catalogs() {
     for code in KnownCode::all() {
         assert!(find(code.code()).contains(&code));
-        assert_eq!(lookup(code.provider(), code.code()), Some(code));
+        assert_eq!(
+            KnownCode::from_key(code.provider(), code.code()),
+            Some(code)
+        );
     }
-    assert_eq!(lookup("lark", 10236), lookup("feishu", 10236));
-    assert_eq!(lookup("wecom", 40078), None);
+    assert_eq!(
+        lookup(ProviderKind::Lark, 10236),
+        lookup(ProviderKind::Feishu, 10236)
+    );
+    assert_eq!(KnownCode::from_key("wecom", 40078), None);
 }
 
 #[test]

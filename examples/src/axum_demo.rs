@@ -16,7 +16,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::backend::RunningBackend;
-use crate::config::{Config, ConfigError, Platform};
+use silent_login::ProviderKind;
+
+use crate::config::{Config, ConfigError};
 use crate::StartError;
 
 const INDEX_HTML: &str = include_str!("../static/index.html");
@@ -53,17 +55,19 @@ impl PageConfig {
                         "is not set: with real {} credentials the page needs the platform's \
                          official JSAPI SDK; set it to the script URL given in the platform's \
                          developer documentation",
-                        config.platform
+                        config.provider
                     ),
                 ))
             }
         };
-        let (corp_id, app_id) = match config.platform {
-            Platform::DingTalk => (backend.client_id().to_owned(), String::new()),
-            Platform::Feishu | Platform::Lark => (String::new(), backend.client_id().to_owned()),
+        let (corp_id, app_id) = match config.provider {
+            ProviderKind::DingTalk => (backend.client_id().to_owned(), String::new()),
+            ProviderKind::Feishu | ProviderKind::Lark => {
+                (String::new(), backend.client_id().to_owned())
+            }
         };
         Ok(Self {
-            provider: config.platform.as_str(),
+            provider: config.provider.as_str(),
             corp_id,
             app_id,
             jsapi_url,

@@ -7,13 +7,15 @@ use std::sync::Arc;
 use silent_login::{DingTalk, Feishu, KeyRing, Provider, SessionKey, SilentLoginLayer};
 use silent_login_mock::{demo, MockPlatform, UserStatus};
 
-use crate::config::{Backend, Config, Platform, StoreConfig};
+use silent_login::ProviderKind;
+
+use crate::config::{Backend, Config, StoreConfig};
 use crate::StartError;
 
 /// The platform the servers exchange codes with, ready to use.
 #[derive(Debug)]
 pub struct RunningBackend {
-    platform: Platform,
+    provider: ProviderKind,
     layer: SilentLoginLayer,
     emulator: Option<MockPlatform>,
     client_id: String,
@@ -34,7 +36,7 @@ impl RunningBackend {
                 (Arc::new(provider), None, app.corp_id.clone())
             }
             Backend::Feishu(app) => {
-                let provider = feishu(config.platform, &app.app_id, app.app_secret.expose())
+                let provider = feishu(config.provider, &app.app_id, app.app_secret.expose())
                     .api_base(&app.api_base);
                 (Arc::new(provider), None, app.app_id.clone())
             }
@@ -44,8 +46,8 @@ impl RunningBackend {
                     .start()
                     .await
                     .map_err(StartError::Emulator)?;
-                let (provider, client_id): (Arc<dyn Provider>, _) = match config.platform {
-                    Platform::DingTalk => (
+                let (provider, client_id): (Arc<dyn Provider>, _) = match config.provider {
+                    ProviderKind::DingTalk => (
                         Arc::new(
                             DingTalk::new(demo::DINGTALK_APP_KEY, demo::DINGTALK_APP_SECRET)
                                 .corp_id(demo::DINGTALK_CORP_ID)
@@ -80,7 +82,7 @@ impl RunningBackend {
             .secure_cookie(emulator.is_none());
         let layer = with_store(layer, &config.store, &mut notes).await?;
         Ok(Self {
-            platform: config.platform,
+            provider: config.provider,
             layer,
             emulator,
             client_id,
@@ -89,8 +91,8 @@ impl RunningBackend {
     }
 
     /// The platform users log in with.
-    pub fn platform(&self) -> Platform {
-        self.platform
+    pub fn provider(&self) -> ProviderKind {
+        self.provider
     }
 
     /// The running emulator, when it stands in for the platform.
@@ -124,7 +126,7 @@ impl RunningBackend {
         let mut lines = vec![
             format!(
                 "no {} credentials given: the embedded emulator (demo organization) answers at {}",
-                self.platform,
+                self.provider,
                 mock.base_url()
             ),
             "demo users (pick one in the page, or add ?mock_user=ID to its URL):".to_owned(),
@@ -176,9 +178,9 @@ async fn with_store(
     Ok(layer)
 }
 
-fn feishu(platform: Platform, app_id: &str, app_secret: &str) -> Feishu {
+fn feishu(platform: ProviderKind, app_id: &str, app_secret: &str) -> Feishu {
     match platform {
-        Platform::Lark => Feishu::lark(app_id, app_secret),
+        ProviderKind::Lark => Feishu::lark(app_id, app_secret),
         _ => Feishu::new(app_id, app_secret),
     }
 }

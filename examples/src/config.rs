@@ -6,7 +6,7 @@ use std::fmt;
 use std::net::SocketAddr;
 
 use silent_login::provider::{DINGTALK_API_BASE, FEISHU_API_BASE, LARK_API_BASE};
-use silent_login::{AppSecret, KeyRing};
+use silent_login::{AppSecret, KeyRing, ProviderKind};
 
 /// Every variable the examples read.
 pub const VARIABLES: [&str; 12] = [
@@ -26,34 +26,6 @@ pub const VARIABLES: [&str; 12] = [
 
 /// Where the examples listen unless `LISTEN` says otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
-
-/// Which open platform the users log in with (`SILENT_LOGIN_PROVIDER`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Platform {
-    /// DingTalk (钉钉).
-    DingTalk,
-    /// Feishu (飞书).
-    Feishu,
-    /// Lark, Feishu's international edition.
-    Lark,
-}
-
-impl Platform {
-    /// `dingtalk`, `feishu` or `lark`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::DingTalk => "dingtalk",
-            Platform::Feishu => "feishu",
-            Platform::Lark => "lark",
-        }
-    }
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A real DingTalk app (`DINGTALK_APP_KEY`, `DINGTALK_APP_SECRET`, `DINGTALK_CORP_ID`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,7 +104,7 @@ pub enum StoreConfig {
 #[derive(Clone, Debug)]
 pub struct Config {
     /// `SILENT_LOGIN_PROVIDER`.
-    pub platform: Platform,
+    pub provider: ProviderKind,
     /// The real platform, or the emulator when no credentials are given.
     pub backend: Backend,
     /// `SILENT_LOGIN_SESSION_KEY`; `None`: a random key (sessions end with the process).
@@ -146,7 +118,8 @@ pub struct Config {
 }
 
 /// A configuration mistake, naming the variable to fix.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {message}")]
 pub struct ConfigError {
     variable: &'static str,
     message: String,
@@ -172,14 +145,6 @@ impl ConfigError {
     }
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.variable, self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -194,10 +159,11 @@ impl Config {
     /// Reads the variables from `lookup` (an empty value counts as unset).
     ///
     /// ```
-    /// use silent_login_examples::config::{Backend, Config, Platform};
+    /// use silent_login::ProviderKind;
+    /// use silent_login_examples::config::{Backend, Config};
     ///
     /// let config = Config::from_lookup(|name| (name == "SILENT_LOGIN_PROVIDER").then(|| "feishu".into()))?;
-    /// assert_eq!(config.platform, Platform::Feishu);
+    /// assert_eq!(config.provider, ProviderKind::Feishu);
     /// assert_eq!(config.backend, Backend::Emulator);
     ///
     /// let half = Config::from_lookup(|name| (name == "DINGTALK_APP_KEY").then(|| "dingkey".into()));
@@ -206,13 +172,13 @@ impl Config {
     /// ```
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let vars = Vars(&lookup);
-        let platform = platform(&vars)?;
-        let backend = match platform {
-            Platform::DingTalk => dingtalk(&vars)?,
-            Platform::Feishu | Platform::Lark => feishu(&vars, platform)?,
+        let provider = provider(&vars)?;
+        let backend = match provider {
+            ProviderKind::DingTalk => dingtalk(&vars)?,
+            ProviderKind::Feishu | ProviderKind::Lark => feishu(&vars, provider)?,
         };
         Ok(Self {
-            platform,
+            provider,
             backend,
             session_keys: session_keys(&vars)?,
             store: store(&vars)?,
@@ -226,9 +192,9 @@ impl Config {
 
     /// What no variables but `SILENT_LOGIN_PROVIDER` give: the emulator, a random session key,
     /// the in-memory store, the default address.
-    pub fn emulated(platform: Platform) -> Self {
+    pub fn emulated(provider: ProviderKind) -> Self {
         Self {
-            platform,
+            provider,
             backend: Backend::Emulator,
             session_keys: None,
             store: StoreConfig::Memory,
@@ -265,7 +231,7 @@ impl Vars<'_> {
     }
 }
 
-fn platform(vars: &Vars<'_>) -> Result<Platform, ConfigError> {
+fn provider(vars: &Vars<'_>) -> Result<ProviderKind, ConfigError> {
     let Some(value) = vars.get("SILENT_LOGIN_PROVIDER") else {
         // Only Feishu credentials given: the user meant Feishu.
         let feishu = vars.any(&["FEISHU_APP_ID", "FEISHU_APP_SECRET"]);
@@ -275,15 +241,15 @@ fn platform(vars: &Vars<'_>) -> Result<Platform, ConfigError> {
             "DINGTALK_CORP_ID",
         ]);
         return Ok(if feishu && !dingtalk {
-            Platform::Feishu
+            ProviderKind::Feishu
         } else {
-            Platform::DingTalk
+            ProviderKind::DingTalk
         });
     };
     match value.to_ascii_lowercase().as_str() {
-        "dingtalk" => Ok(Platform::DingTalk),
-        "feishu" => Ok(Platform::Feishu),
-        "lark" => Ok(Platform::Lark),
+        "dingtalk" => Ok(ProviderKind::DingTalk),
+        "feishu" => Ok(ProviderKind::Feishu),
+        "lark" => Ok(ProviderKind::Lark),
         _ => Err(ConfigError::new(
             "SILENT_LOGIN_PROVIDER",
             format!("unknown provider `{value}`; expected `dingtalk`, `feishu` or `lark`"),
@@ -332,7 +298,7 @@ fn dingtalk(vars: &Vars<'_>) -> Result<Backend, ConfigError> {
     }))
 }
 
-fn feishu(vars: &Vars<'_>, platform: Platform) -> Result<Backend, ConfigError> {
+fn feishu(vars: &Vars<'_>, provider: ProviderKind) -> Result<Backend, ConfigError> {
     let id = vars.get("FEISHU_APP_ID");
     let secret = vars.get("FEISHU_APP_SECRET");
     let api_base = vars.get("FEISHU_API_BASE");
@@ -348,9 +314,9 @@ fn feishu(vars: &Vars<'_>, platform: Platform) -> Result<Backend, ConfigError> {
         }
         (None, None) => return Ok(Backend::Emulator),
     };
-    let api_base = match (api_base, platform) {
+    let api_base = match (api_base, provider) {
         (Some(base), _) => http_url("FEISHU_API_BASE", base)?,
-        (None, Platform::Lark) => LARK_API_BASE.to_owned(),
+        (None, ProviderKind::Lark) => LARK_API_BASE.to_owned(),
         (None, _) => FEISHU_API_BASE.to_owned(),
     };
     Ok(Backend::Feishu(FeishuApp {
@@ -406,7 +372,7 @@ fn session_keys(vars: &Vars<'_>) -> Result<Option<KeyRing>, ConfigError> {
         return Ok(None);
     };
     KeyRing::parse(&text).map(Some).map_err(|error| {
-        let why = error.detail().unwrap_or("not a usable key").to_owned();
+        let why = error.detail().to_owned();
         ConfigError::new(
             "SILENT_LOGIN_SESSION_KEY",
             format!(
@@ -472,7 +438,7 @@ mod tests {
     #[test]
     fn no_variables_means_the_dingtalk_emulator_on_port_3000() {
         let config = parse(&[]).unwrap();
-        assert_eq!(config.platform, Platform::DingTalk);
+        assert_eq!(config.provider, ProviderKind::DingTalk);
         assert_eq!(config.backend, Backend::Emulator);
         assert!(config.session_keys.is_none());
         assert_eq!(config.store, StoreConfig::Memory);
@@ -516,7 +482,7 @@ mod tests {
             ("FEISHU_APP_SECRET", "s"),
         ])
         .unwrap();
-        assert_eq!(config.platform, Platform::Lark);
+        assert_eq!(config.provider, ProviderKind::Lark);
         let Backend::Feishu(app) = config.backend else {
             panic!("expected Feishu")
         };
@@ -526,7 +492,7 @@ mod tests {
     #[test]
     fn feishu_credentials_alone_select_feishu() {
         let config = parse(&[("FEISHU_APP_ID", "cli_x"), ("FEISHU_APP_SECRET", "s")]).unwrap();
-        assert_eq!(config.platform, Platform::Feishu);
+        assert_eq!(config.provider, ProviderKind::Feishu);
         assert!(matches!(config.backend, Backend::Feishu(_)));
     }
 

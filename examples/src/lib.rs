@@ -5,7 +5,6 @@
 //!
 //! The binaries are thin: the servers live here so the tests can run them in-process.
 
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
@@ -23,17 +22,22 @@ pub mod proto {
 pub use config::{Config, ConfigError};
 
 /// Why an example server did not start.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// The configuration is wrong (exit code 2).
-    Config(ConfigError),
+    #[error("configuration error: {0}")]
+    Config(#[source] ConfigError),
     /// The address in `LISTEN` could not be bound.
-    Listen(SocketAddr, io::Error),
+    #[error("LISTEN: cannot listen on {0}: {1}")]
+    Listen(SocketAddr, #[source] io::Error),
     /// The embedded emulator could not start.
-    Emulator(io::Error),
+    #[error("cannot start the embedded emulator: {0}")]
+    Emulator(#[source] io::Error),
     /// The server stopped with an error.
-    Serve(io::Error),
+    #[error("the server stopped: {0}")]
+    Serve(#[source] io::Error),
     /// The store at `REDIS_URL` (shown without its password) could not be reached.
+    #[error("REDIS_URL: cannot use {0}: {1}")]
     Store(String, String),
 }
 
@@ -46,32 +50,6 @@ impl StartError {
             | StartError::Emulator(_)
             | StartError::Serve(_)
             | StartError::Store(..) => 1,
-        }
-    }
-}
-
-impl fmt::Display for StartError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StartError::Config(error) => write!(f, "configuration error: {error}"),
-            StartError::Listen(addr, error) => {
-                write!(f, "LISTEN: cannot listen on {addr}: {error}")
-            }
-            StartError::Emulator(error) => write!(f, "cannot start the embedded emulator: {error}"),
-            StartError::Serve(error) => write!(f, "the server stopped: {error}"),
-            StartError::Store(url, error) => write!(f, "REDIS_URL: cannot use {url}: {error}"),
-        }
-    }
-}
-
-impl std::error::Error for StartError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            StartError::Config(error) => Some(error),
-            StartError::Listen(_, error)
-            | StartError::Emulator(error)
-            | StartError::Serve(error) => Some(error),
-            StartError::Store(..) => None,
         }
     }
 }

@@ -15,8 +15,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 use silent_login::catalog::{lookup, Entry, Lang};
+use silent_login::ProviderKind;
 use silent_login_examples::axum_demo::{self, DemoServer};
-use silent_login_examples::config::{Config, Platform};
+use silent_login_examples::config::Config;
 use silent_login_mock::Endpoint;
 use tokio::sync::Mutex;
 
@@ -161,12 +162,12 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-async fn demo(platform: Platform) -> DemoServer {
-    let config = Config::emulated(platform).listen_on("127.0.0.1:0".parse().unwrap());
+async fn demo(provider: ProviderKind) -> DemoServer {
+    let config = Config::emulated(provider).listen_on("127.0.0.1:0".parse().unwrap());
     axum_demo::serve(config).await.unwrap()
 }
 
-fn entry(provider: &str, code: i32) -> &'static Entry {
+fn entry(provider: ProviderKind, code: i32) -> &'static Entry {
     lookup(provider, code).unwrap().entry()
 }
 
@@ -199,9 +200,9 @@ async fn save_screenshot(browser: &Browser, path: &Path) {
 }
 
 /// Log in as alice, check `/api/me` agrees, reload (no new login), log out.
-async fn login_reload_logout(platform: Platform, screenshot: Option<&Path>) {
+async fn login_reload_logout(provider: ProviderKind, screenshot: Option<&Path>) {
     let _one_at_a_time = BROWSER.lock().await;
-    let server = demo(platform).await;
+    let server = demo(provider).await;
     let browser = Browser::start("en-US").await;
     let page = format!("{}?mock_user=alice", server.url());
     browser.client().goto(&page).await.unwrap();
@@ -216,7 +217,7 @@ async fn login_reload_logout(platform: Platform, screenshot: Option<&Path>) {
     let (status, identity) = me(&server, &cookie).await;
     assert_eq!(status, 200, "{identity}");
     assert_eq!(identity["user_id"], "alice");
-    assert_eq!(identity["provider"], platform.as_str());
+    assert_eq!(identity["provider"], provider.as_str());
     if let Some(path) = screenshot {
         save_screenshot(&browser, path).await;
     }
@@ -248,11 +249,11 @@ async fn login_reload_logout(platform: Platform, screenshot: Option<&Path>) {
 
 /// Opens `query` and returns what `#error` shows: errcode, errmsg, cause, causes, solution.
 async fn error_shown(
-    platform: Platform,
+    provider: ProviderKind,
     lang: &str,
     query: &str,
 ) -> (DemoServer, Browser, [String; 5]) {
-    let server = demo(platform).await;
+    let server = demo(provider).await;
     let browser = Browser::start(lang).await;
     browser
         .client()
@@ -273,22 +274,22 @@ async fn error_shown(
 #[tokio::test]
 async fn dingtalk_user_logs_in_keeps_the_session_on_reload_and_logs_out() {
     let screenshot = screenshot_path("axum-demo.png");
-    login_reload_logout(Platform::DingTalk, Some(&screenshot)).await;
+    login_reload_logout(ProviderKind::DingTalk, Some(&screenshot)).await;
     let png = std::fs::read(screenshot).unwrap();
     assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
 }
 
 #[tokio::test]
 async fn feishu_user_logs_in_keeps_the_session_on_reload_and_logs_out() {
-    login_reload_logout(Platform::Feishu, None).await;
+    login_reload_logout(ProviderKind::Feishu, None).await;
 }
 
 #[tokio::test]
 async fn dingtalk_user_outside_the_visible_scope_sees_the_explanation_and_fix() {
     let _one_at_a_time = BROWSER.lock().await;
     let (_server, browser, [errcode, errmsg, cause, causes, solution]) =
-        error_shown(Platform::DingTalk, "en-US", "mock_user=carol").await;
-    let expected = entry("dingtalk", 40079);
+        error_shown(ProviderKind::DingTalk, "en-US", "mock_user=carol").await;
+    let expected = entry(ProviderKind::DingTalk, 40079);
     assert_eq!(errcode, "40079");
     assert_eq!(errmsg, expected.message.get(Lang::En));
     assert_eq!(solution, expected.solution.get(Lang::En));
@@ -306,8 +307,8 @@ async fn dingtalk_user_outside_the_visible_scope_sees_the_explanation_and_fix() 
 async fn feishu_user_outside_the_visible_scope_sees_the_explanation_and_fix() {
     let _one_at_a_time = BROWSER.lock().await;
     let (_server, browser, [errcode, errmsg, cause, _, solution]) =
-        error_shown(Platform::Feishu, "en-US", "mock_user=carol").await;
-    let expected = entry("feishu", 10228);
+        error_shown(ProviderKind::Feishu, "en-US", "mock_user=carol").await;
+    let expected = entry(ProviderKind::Feishu, 10228);
     assert_eq!(errcode, "10228");
     assert_eq!(errmsg, expected.message.get(Lang::En));
     assert_eq!(cause, expected.causes[0].text(Lang::En));
@@ -319,9 +320,13 @@ async fn feishu_user_outside_the_visible_scope_sees_the_explanation_and_fix() {
 #[tokio::test]
 async fn feishu_redirect_url_failure_shows_the_redirect_url_advice() {
     let _one_at_a_time = BROWSER.lock().await;
-    let (_server, browser, [errcode, errmsg, _, causes, solution]) =
-        error_shown(Platform::Feishu, "en-US", "mock_user=alice&mock_fail=10236").await;
-    let expected = entry("feishu", 10236);
+    let (_server, browser, [errcode, errmsg, _, causes, solution]) = error_shown(
+        ProviderKind::Feishu,
+        "en-US",
+        "mock_user=alice&mock_fail=10236",
+    )
+    .await;
+    let expected = entry(ProviderKind::Feishu, 10236);
     assert_eq!(errcode, "10236");
     assert_eq!(errmsg, expected.message.get(Lang::En));
     assert_eq!(solution, expected.solution.get(Lang::En));
@@ -333,8 +338,8 @@ async fn feishu_redirect_url_failure_shows_the_redirect_url_advice() {
 async fn a_chinese_browser_gets_the_explanations_in_chinese() {
     let _one_at_a_time = BROWSER.lock().await;
     let (_server, browser, [errcode, errmsg, _, causes, solution]) =
-        error_shown(Platform::DingTalk, "zh-CN", "mock_user=carol").await;
-    let expected = entry("dingtalk", 40079);
+        error_shown(ProviderKind::DingTalk, "zh-CN", "mock_user=carol").await;
+    let expected = entry(ProviderKind::DingTalk, 40079);
     assert_eq!(errcode, "40079");
     assert_eq!(errmsg, expected.message.get(Lang::Zh));
     assert_eq!(solution, expected.solution.get(Lang::Zh));
@@ -345,9 +350,13 @@ async fn a_chinese_browser_gets_the_explanations_in_chinese() {
     assert_eq!(browser.text("retry").await, "重试");
     browser.close().await;
 
-    let (_server, browser, [errcode, errmsg, _, _, solution]) =
-        error_shown(Platform::Feishu, "zh-CN", "mock_user=alice&mock_fail=10236").await;
-    let expected = entry("feishu", 10236);
+    let (_server, browser, [errcode, errmsg, _, _, solution]) = error_shown(
+        ProviderKind::Feishu,
+        "zh-CN",
+        "mock_user=alice&mock_fail=10236",
+    )
+    .await;
+    let expected = entry(ProviderKind::Feishu, 10236);
     assert_eq!(errcode, "10236");
     assert_eq!(errmsg, expected.message.get(Lang::Zh));
     assert_eq!(solution, expected.solution.get(Lang::Zh));
@@ -357,7 +366,7 @@ async fn a_chinese_browser_gets_the_explanations_in_chinese() {
 #[tokio::test]
 async fn a_developer_picks_a_demo_user_in_the_emulators_picker() {
     let _one_at_a_time = BROWSER.lock().await;
-    let server = demo(Platform::DingTalk).await;
+    let server = demo(ProviderKind::DingTalk).await;
     let browser = Browser::start("en-US").await;
     browser.client().goto(&server.url()).await.unwrap();
     browser

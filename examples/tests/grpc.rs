@@ -6,7 +6,8 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 
-use silent_login_examples::config::{Config, Platform, VARIABLES};
+use silent_login::ProviderKind;
+use silent_login_examples::config::{Config, VARIABLES};
 use silent_login_examples::proto::who_am_i_client::WhoAmIClient;
 use silent_login_examples::proto::{GetRequest, User};
 use silent_login_examples::tonic_demo::{self, GrpcServer};
@@ -21,7 +22,7 @@ fn any_port() -> SocketAddr {
 }
 
 async fn dingtalk_demo() -> GrpcServer {
-    let config = Config::emulated(Platform::DingTalk).listen_on(any_port());
+    let config = Config::emulated(ProviderKind::DingTalk).listen_on(any_port());
     tonic_demo::serve(config).await.unwrap()
 }
 

@@ -3,18 +3,19 @@
 //! login → `/api/me` → logout round trip the page performs.
 
 use serde_json::{json, Value};
+use silent_login::ProviderKind;
 use silent_login_examples::axum_demo::{self, DemoServer};
-use silent_login_examples::config::{Config, Platform};
+use silent_login_examples::config::Config;
 use silent_login_mock::{demo, MintCode};
 
-async fn demo_server(platform: Platform) -> DemoServer {
+async fn demo_server(platform: ProviderKind) -> DemoServer {
     let config = Config::emulated(platform).listen_on("127.0.0.1:0".parse().unwrap());
     axum_demo::serve(config).await.unwrap()
 }
 
 #[tokio::test]
 async fn the_page_and_healthz_are_public_and_the_page_names_the_emulators_jsapi() {
-    let server = demo_server(Platform::Feishu).await;
+    let server = demo_server(ProviderKind::Feishu).await;
     let client = reqwest::Client::new();
     let health = client
         .get(format!("{}healthz", server.url()))
@@ -47,7 +48,7 @@ async fn the_page_and_healthz_are_public_and_the_page_names_the_emulators_jsapi(
 
 #[tokio::test]
 async fn me_needs_a_session_and_answers_the_catalog_error_without_one() {
-    let server = demo_server(Platform::DingTalk).await;
+    let server = demo_server(ProviderKind::DingTalk).await;
     let response = reqwest::get(format!("{}api/me", server.url()))
         .await
         .unwrap();
@@ -61,7 +62,7 @@ async fn me_needs_a_session_and_answers_the_catalog_error_without_one() {
 
 #[tokio::test]
 async fn a_login_gives_a_plain_http_cookie_that_me_and_logout_accept() {
-    let server = demo_server(Platform::DingTalk).await;
+    let server = demo_server(ProviderKind::DingTalk).await;
     let code = server
         .backend()
         .emulator()

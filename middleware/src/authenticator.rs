@@ -5,10 +5,11 @@
 //! code (a double-submitted form) share one exchange and one result.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
+use parking_lot::Mutex;
 use silent_login_catalog::SilentLoginCode;
 
 use crate::error::LoginError;
@@ -74,15 +75,17 @@ impl Authenticator {
         &self.store
     }
 
-    /// Exchanges a code for the identity of its user, or the catalog error that explains why not.
+    /// Exchanges a code for the identity of its user, or the catalog error that explains why not
+    /// (`Misconfigured` when the provider's settings cannot work).
     ///
     /// The exchange runs as its own task: it finishes even if every caller goes away (a request
     /// deadline, a closed tab), so the ledger learns whether the code reached the platform and
     /// nothing stays behind. Concurrent presentations of the code share it.
     pub async fn exchange(&self, code: AuthCode) -> Result<Identity, LoginError> {
+        self.provider.check_settings()?;
         let fingerprint = code.fingerprint(self.provider.app_id());
         let exchange = {
-            let mut in_flight = lock(&self.in_flight);
+            let mut in_flight = self.in_flight.lock();
             match in_flight.get(&fingerprint) {
                 Some(running) => running.clone(),
                 None => {
@@ -92,7 +95,7 @@ impl Authenticator {
                     // The task cannot remove its entry before it is inserted: we hold the lock.
                     let task = tokio::spawn(async move {
                         let result = work.await;
-                        lock(&registry).remove(&key);
+                        registry.lock().remove(&key);
                         result
                     });
                     let running = async move {
@@ -224,10 +227,4 @@ impl Outcome {
             Outcome::Error(record) => Err(LoginError::from_record(record)),
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

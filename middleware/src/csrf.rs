@@ -5,48 +5,36 @@ use http::Request;
 use silent_login_catalog::SilentLoginCode;
 
 use crate::error::LoginError;
-use crate::layer::Settings;
 
 /// Refuses a login marked cross-site by the browser, or whose `Origin` is neither the `Host` nor
-/// an allowed origin.
+/// one of `allowed_origins`.
 pub(crate) fn refuse_cross_site<B>(
-    settings: &Settings,
+    allowed_origins: &[String],
     request: &Request<B>,
 ) -> Result<(), LoginError> {
     let headers = request.headers();
     let refuse =
         |detail: String| Err(LoginError::new(SilentLoginCode::CrossSiteLogin).with_detail(detail));
+    let origin = headers.get(ORIGIN).and_then(|value| value.to_str().ok());
+    let allowed = |origin: &str| allowed_origins.iter().any(|allowed| allowed == origin);
     if headers
         .get("sec-fetch-site")
         .is_some_and(|site| site == "cross-site")
+        && !allowed(origin.unwrap_or(""))
     {
-        let origin = headers
-            .get(ORIGIN)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or("");
-        if !settings
-            .allowed_origins
-            .iter()
-            .any(|allowed| allowed == origin)
-        {
-            return refuse(
-                "the browser marked this login request as cross-site (Sec-Fetch-Site: cross-site)"
-                    .to_owned(),
-            );
-        }
+        return refuse(
+            "the browser marked this login request as cross-site (Sec-Fetch-Site: cross-site)"
+                .to_owned(),
+        );
     }
-    let Some(origin) = headers.get(ORIGIN).and_then(|value| value.to_str().ok()) else {
+    let Some(origin) = origin else {
         return Ok(());
     };
     if origin == "null" {
         return refuse("the login request came from an opaque origin (Origin: null)".to_owned());
     }
     let origin = origin.trim_end_matches('/');
-    if settings
-        .allowed_origins
-        .iter()
-        .any(|allowed| allowed == origin)
-    {
+    if allowed(origin) {
         return Ok(());
     }
     let origin_host = origin.split_once("://").map_or(origin, |(_, host)| host);

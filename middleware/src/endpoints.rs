@@ -12,32 +12,32 @@ use tower_service::Service;
 use tracing::Instrument;
 
 use crate::body::ResponseBody;
+use crate::config::Shared;
+use crate::context::RequestContext;
 use crate::csrf::refuse_cross_site;
 use crate::error::LoginError;
-use crate::layer::Settings;
-use crate::login::{parse_login, BodyKind, LoginRequest};
-use crate::respond::{error_response, login_response, logout_response, RequestContext};
-use crate::secret::AuthCode;
-use crate::service::{GRPC_AUTH_CODE, GRPC_SESSION_TOKEN};
-use crate::session::{random_id, Session};
-use crate::session_check::authenticate;
+use crate::grpc::{GRPC_AUTH_CODE, GRPC_SESSION_TOKEN};
+use crate::login_request::{parse_login, BodyKind, LoginRequest};
+use crate::respond::{error_response, login_response, logout_response};
+use crate::secret::{random_id, AuthCode};
+use crate::session::{Session, Sessions};
 use crate::store::now_ms;
 
 /// `POST /api/login`.
 pub(crate) async fn login<ReqBody, ResBody>(
-    settings: Arc<Settings>,
+    shared: Arc<Shared>,
     request: Request<ReqBody>,
 ) -> Response<ResponseBody<ResBody>>
 where
     ReqBody: Body,
     ReqBody::Error: std::error::Error + Send + Sync + 'static,
 {
-    let context = RequestContext::of(&request, &settings);
-    let provider = settings.authenticator.provider().kind();
+    let context = RequestContext::of(request.headers(), shared.config.default_lang);
+    let provider = shared.authenticator.provider().kind();
     let span = tracing::info_span!("silent_login.login", %provider, request_id = %context.request_id, outcome = tracing::field::Empty, errcode = tracing::field::Empty, cause = tracing::field::Empty, latency_ms = tracing::field::Empty);
     async move {
         let started = Instant::now();
-        let result = open_session(&settings, request).await;
+        let result = open_session(&shared, request).await;
         let span = tracing::Span::current();
         span.record("latency_ms", started.elapsed().as_millis() as u64);
         match result {
@@ -45,7 +45,7 @@ where
                 span.record("outcome", "ok");
                 crate::metrics::login("ok", provider.catalog(), 0);
                 tracing::info!(user = %session.identity.user_id, "login succeeded");
-                login_response(&session, &token, &context, &settings)
+                login_response(&session, &token, &context, &shared.config)
             }
             Err(error) => {
                 span.record("outcome", "error");
@@ -55,7 +55,7 @@ where
                 }
                 crate::metrics::login("error", error.provider(), error.errcode());
                 tracing::info!("login failed: {error}");
-                error_response(&error, &context, &settings)
+                error_response(&error, &context, &shared.config)
             }
         }
     }
@@ -64,19 +64,16 @@ where
 }
 
 async fn open_session<ReqBody>(
-    settings: &Settings,
+    shared: &Shared,
     request: Request<ReqBody>,
 ) -> Result<(Session, String), LoginError>
 where
     ReqBody: Body,
     ReqBody::Error: std::error::Error + Send + Sync + 'static,
 {
-    if request.method() != Method::POST {
-        return Err(LoginError::new(SilentLoginCode::LoginMethodNotAllowed)
-            .with_detail(format!("got {}, expected POST", request.method())));
-    }
-    refuse_cross_site(settings, &request)?;
-    let limit = settings.login_body_limit;
+    require_post(request.method())?;
+    refuse_cross_site(&shared.config.allowed_origins, &request)?;
+    let limit = shared.config.login_body_limit;
     let declared = request
         .headers()
         .get(CONTENT_LENGTH)
@@ -107,7 +104,7 @@ where
             }
         })?;
     let code = match parse_login(
-        settings.authenticator.provider().kind(),
+        shared.authenticator.provider().kind(),
         query.as_deref(),
         kind,
         &body.to_bytes(),
@@ -115,31 +112,31 @@ where
         LoginRequest::Code(code) => code,
         LoginRequest::JsapiFailure(error) => return Err(error),
     };
-    issue_session(settings, code).await
+    issue_session(shared, code).await
 }
 
-async fn issue_session(
-    settings: &Settings,
-    code: AuthCode,
-) -> Result<(Session, String), LoginError> {
-    let identity = settings.authenticator.exchange(code).await?;
-    if !settings.tenant_allowed(identity.tenant.as_deref()) {
-        return Err(
-            LoginError::new(SilentLoginCode::TenantNotAllowed).with_detail(format!(
-                "organization `{}` is not in the allowed list",
-                identity.tenant.as_deref().unwrap_or("(none)")
-            )),
-        );
-    }
+/// The code's identity, if its organization is allowed, sealed into a new session.
+async fn issue_session(shared: &Shared, code: AuthCode) -> Result<(Session, String), LoginError> {
+    let identity = shared.authenticator.exchange(code).await?;
+    shared.sessions.tenants.check(&identity)?;
     let now = now_ms();
     let session = Session {
         id: random_id(),
         identity,
         issued_at_ms: now,
-        expires_at_ms: now + settings.session_ttl.as_millis() as u64,
+        expires_at_ms: now + shared.config.session_ttl.as_millis() as u64,
     };
-    let token = settings.keys.seal(&session);
+    let token = shared.sessions.keys.seal(&session);
     Ok((session, token))
+}
+
+/// Login and logout change state, so only POST may call them.
+fn require_post(method: &Method) -> Result<(), LoginError> {
+    if method == Method::POST {
+        return Ok(());
+    }
+    Err(LoginError::new(SilentLoginCode::LoginMethodNotAllowed)
+        .with_detail(format!("got {method}, expected POST")))
 }
 
 fn too_large(limit: usize) -> LoginError {
@@ -149,49 +146,45 @@ fn too_large(limit: usize) -> LoginError {
 
 /// `POST /api/logout[?all=1]`: revoke the session (or all of the user's) and clear the cookie.
 pub(crate) async fn logout<ReqBody, ResBody>(
-    settings: Arc<Settings>,
+    shared: Arc<Shared>,
     request: Request<ReqBody>,
 ) -> Response<ResponseBody<ResBody>> {
-    let context = RequestContext::of(&request, &settings);
-    if request.method() != Method::POST {
-        let error = LoginError::new(SilentLoginCode::LoginMethodNotAllowed)
-            .with_detail(format!("got {}, expected POST", request.method()));
-        return error_response(&error, &context, &settings);
+    let context = RequestContext::of(request.headers(), shared.config.default_lang);
+    if let Err(error) = require_post(request.method()) {
+        return error_response(&error, &context, &shared.config);
     }
     let all = request.uri().query().is_some_and(|query| {
         query
             .split('&')
             .any(|pair| matches!(pair, "all=1" | "all=true" | "all"))
     });
-    if let Ok(session) = authenticate(&settings, &request) {
-        let sessions = crate::sessions::Sessions::new(
-            settings.authenticator.store().clone(),
-            settings.session_ttl,
-        );
+    let cookie_name = &shared.config.cookie.name;
+    if let Ok(session) = shared.sessions.authenticate(request.headers(), cookie_name) {
+        let sessions = Sessions::new(shared.sessions.store.clone(), shared.config.session_ttl);
         let revoked = if all {
             sessions.logout_all(&session.identity).await
         } else {
             sessions.logout(&session.info()).await
         };
         if let Err(error) = revoked {
-            return error_response(&error, &context, &settings);
+            return error_response(&error.into(), &context, &shared.config);
         }
         tracing::info!(user = %session.identity.user_id, all, "logged out");
     }
-    logout_response(all, &context, &settings)
+    logout_response(all, &context, &shared.config)
 }
 
 /// A gRPC call that carries a code in `x-auth-code` logs in, then goes on to its method; the
 /// session token comes back in `x-session-token`.
 pub(crate) async fn grpc_login<S, ReqBody, ResBody>(
-    settings: Arc<Settings>,
+    shared: Arc<Shared>,
     mut request: Request<ReqBody>,
     mut inner: S,
 ) -> Result<Response<ResponseBody<ResBody>>, S::Error>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
-    let context = RequestContext::of(&request, &settings);
+    let context = RequestContext::of(request.headers(), shared.config.default_lang);
     let code = request
         .headers()
         .get(GRPC_AUTH_CODE)
@@ -201,14 +194,14 @@ where
         })
         .and_then(AuthCode::parse);
     let opened = match code {
-        Ok(code) => issue_session(&settings, code).await,
+        Ok(code) => issue_session(&shared, code).await,
         Err(error) => Err(error),
     };
     let (session, token) = match opened {
         Ok(opened) => opened,
         Err(error) => {
             tracing::info!(request_id = %context.request_id, "gRPC login failed: {error}");
-            return Ok(error_response(&error, &context, &settings));
+            return Ok(error_response(&error, &context, &shared.config));
         }
     };
     request.headers_mut().remove(GRPC_AUTH_CODE);

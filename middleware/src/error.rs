@@ -1,11 +1,13 @@
-//! `LoginError`: a catalog code, the cause that applies when we know it, and what the platform
-//! said — everything a failed login or a refused request reports.
+//! The two error types: [`LoginError`] — a catalog code, the cause that applies when we know it,
+//! and what the platform said, everything a failed login or a refused request reports — and
+//! [`Error`], silent-login's own failures outside a login (a key that does not parse, a
+//! revocation the store could not record, a misconfiguration).
 
 use std::fmt;
 
 use http::StatusCode;
 use serde::Serialize;
-use silent_login_catalog::{Cause, Entry, KnownCode, Lang, SilentLoginCode};
+use silent_login_catalog::{Cause, Entry, KnownCode, Lang, ProviderKind, SilentLoginCode};
 
 /// The code of an error: a catalog code, or a platform code the catalog does not know yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -14,11 +16,23 @@ pub enum ErrorCode {
     Known(KnownCode),
     /// A platform answered a code that is not in the catalog; it is kept, not lost.
     Unknown {
-        /// The catalog provider id (`dingtalk`, `feishu`).
-        provider: &'static str,
+        /// The platform that answered it.
+        provider: ProviderKind,
         /// The raw code.
         code: i32,
     },
+}
+
+/// `dingtalk error 40078: …`, or `feishu error 12345: not in the catalog`.
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorCode::Known(code) => fmt::Display::fmt(code, f),
+            ErrorCode::Unknown { provider, code } => {
+                write!(f, "{} error {code}: not in the catalog", provider.catalog())
+            }
+        }
+    }
 }
 
 /// What the platform answered, kept for logs and the error body.
@@ -43,7 +57,8 @@ pub struct Upstream {
 /// assert_eq!(error.status(), http::StatusCode::UNAUTHORIZED);
 /// assert!(error.narrowed_cause().unwrap().text(Lang::En).contains("already been used"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{code}{}", cause.map(|cause| format!(" (cause: {})", cause.id())).unwrap_or_default())]
 pub struct LoginError {
     code: ErrorCode,
     cause: Option<&'static Cause>,
@@ -67,7 +82,7 @@ impl LoginError {
     }
 
     /// The error for a platform's answer: its catalog entry, or an unknown code kept as it was.
-    pub fn from_platform(provider: &'static str, upstream: Upstream) -> Self {
+    pub fn from_platform(provider: ProviderKind, upstream: Upstream) -> Self {
         let code = i32::try_from(upstream.errcode).ok();
         let known = code.and_then(|code| silent_login_catalog::lookup(provider, code));
         let code = match (known, code) {
@@ -75,20 +90,23 @@ impl LoginError {
             (None, Some(code)) => ErrorCode::Unknown { provider, code },
             (None, None) => ErrorCode::Known(SilentLoginCode::UpstreamGarbled.into()),
         };
-        let mut error = Self {
+        Self {
             code,
             cause: None,
             detail: None,
             upstream: Some(upstream),
             code_not_presented: false,
-        };
-        // A code with a single documented cause is already narrowed.
-        if let Some(entry) = error.entry() {
-            if let [only] = entry.causes {
-                error.cause = Some(only);
-            }
         }
-        error
+        .with_only_cause()
+    }
+
+    /// A code with a single documented cause is already narrowed to it.
+    #[must_use]
+    pub(crate) fn with_only_cause(mut self) -> Self {
+        if let Some([only]) = self.entry().map(|entry| entry.causes) {
+            self.cause = Some(only);
+        }
+        self
     }
 
     /// Narrows the error to the cause with this id (ignored if the entry has no such cause).
@@ -160,7 +178,7 @@ impl LoginError {
     pub fn provider(&self) -> &'static str {
         match self.code {
             ErrorCode::Known(code) => code.provider(),
-            ErrorCode::Unknown { provider, .. } => provider,
+            ErrorCode::Unknown { provider, .. } => provider.catalog(),
         }
     }
 
@@ -220,7 +238,7 @@ impl LoginError {
         }
     }
 
-    /// The JSON error body of the design's contract, in `lang`.
+    /// The JSON error body (docs/CONTRACTS.md), in `lang`.
     pub fn body(&self, lang: Lang, request_id: &str) -> ErrorBody<'_> {
         let entry = self.explaining_entry();
         let unknown_upstream = self.entry().is_none();
@@ -260,22 +278,56 @@ pub(crate) fn grpc_code_for(status: StatusCode) -> i32 {
     }
 }
 
-impl fmt::Display for LoginError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.code {
-            ErrorCode::Known(code) => fmt::Display::fmt(&code, f)?,
-            ErrorCode::Unknown { provider, code } => {
-                write!(f, "{provider} error {code}: not in the catalog")?
-            }
+/// silent-login's own failure outside a login: a session key that does not parse, a revocation
+/// the store could not record, a misconfigured provider or layer. The catalog code inside says
+/// which; the detail names the setting or the store's complaint.
+///
+/// ```
+/// use silent_login::SessionKey;
+/// use silent_login::catalog::SilentLoginCode;
+///
+/// let error = SessionKey::parse("too-short").unwrap_err();
+/// assert_eq!(error.code(), SilentLoginCode::SessionKeyInvalid);
+/// assert!(error.to_string().contains("base64 or hex"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {detail}")]
+pub struct Error {
+    code: SilentLoginCode,
+    detail: String,
+}
+
+impl Error {
+    pub(crate) fn new(code: SilentLoginCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
         }
-        if let Some(cause) = self.cause {
-            write!(f, " (cause: {})", cause.id())?;
-        }
-        Ok(())
+    }
+
+    /// The catalog code.
+    pub fn code(&self) -> SilentLoginCode {
+        self.code
+    }
+
+    /// What exactly went wrong (never a secret).
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// The HTTP status a request failing with this error is answered with, from the catalog.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.entry().http_status)
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 }
 
-impl std::error::Error for LoginError {}
+/// The layer answers a request that failed this way with the catalog body.
+impl From<Error> for LoginError {
+    fn from(error: Error) -> Self {
+        LoginError::new(error.code).with_detail(error.detail)
+    }
+}
 
 /// A `LoginError` as replicas hand it to each other (the outcome of a shared code exchange).
 #[derive(Debug, Serialize, serde::Deserialize)]
@@ -299,11 +351,10 @@ impl LoginError {
     }
 
     pub(crate) fn from_record(record: ErrorRecord) -> Self {
-        let provider =
-            silent_login_catalog::canonical_provider(&record.provider).unwrap_or("silent-login");
-        let mut error = match record.upstream {
-            Some(upstream) => LoginError::from_platform(provider, upstream),
-            None => match silent_login_catalog::lookup(provider, record.errcode) {
+        let platform = record.provider.parse::<ProviderKind>().ok();
+        let mut error = match (record.upstream, platform) {
+            (Some(upstream), Some(platform)) => LoginError::from_platform(platform, upstream),
+            _ => match KnownCode::from_key(&record.provider, record.errcode) {
                 Some(code) => LoginError::new(code),
                 None => LoginError::new(SilentLoginCode::InternalError),
             },
@@ -318,7 +369,7 @@ impl LoginError {
     }
 }
 
-/// The error body every failure answers with (see the design's contract).
+/// The error body every failure answers with (docs/CONTRACTS.md).
 ///
 /// `{"provider","errcode","errmsg","cause","causes","solution","docs","request_id"}`, plus
 /// `name`, `cause_id`, `detail`, `retryable` and `upstream` (the platform's raw answer).

@@ -1,47 +1,22 @@
-//! axum extractors: `Identity` (refuses with the catalog error, as the layer would) and
-//! `Option<Identity>`, `Option<SessionInfo>`.
+//! axum extractors (feature `axum`, through `axum-core`): `Identity` refuses with the catalog
+//! error exactly as the layer would; `Option<Identity>` and `Option<SessionInfo>` never refuse.
 
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
-use axum::response::{IntoResponse, Response};
+use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
-use silent_login_catalog::{Lang, SilentLoginCode};
+use silent_login_catalog::Lang;
 
+use crate::context::RequestContext;
 use crate::error::LoginError;
 use crate::identity::Identity;
-use crate::respond::{error_response, http_error_response, Refusal, RequestContext};
+use crate::rejection::IdentityRejection;
+use crate::respond::http_error_response;
 use crate::session::SessionInfo;
-
-/// The rejection of the [`Identity`] extractor: the same answer the layer gives a request
-/// without a valid session (status, `WWW-Authenticate`, the catalog body in the request's
-/// language).
-#[derive(Debug)]
-pub struct IdentityRejection {
-    refusal: Option<Refusal>,
-    error: LoginError,
-    context: RequestContext,
-}
-
-impl IdentityRejection {
-    /// The error behind the rejection.
-    pub fn error(&self) -> &LoginError {
-        &self.error
-    }
-}
 
 impl IntoResponse for IdentityRejection {
     fn into_response(self) -> Response {
-        let response = match &self.refusal {
-            Some(refusal) => error_response::<http_body_util::Empty<bytes::Bytes>>(
-                &refusal.error,
-                &refusal.context,
-                &refusal.settings,
-            ),
-            None => http_error_response::<http_body_util::Empty<bytes::Bytes>>(
-                &self.error,
-                &self.context,
-            ),
-        };
-        response.map(axum::body::Body::new)
+        IdentityRejection::into_response::<http_body_util::Empty<bytes::Bytes>>(self)
+            .map(axum_core::body::Body::new)
     }
 }
 
@@ -52,20 +27,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Identity {
         if let Some(identity) = parts.extensions.get::<Identity>() {
             return Ok(identity.clone());
         }
-        let refusal = parts.extensions.get::<Refusal>().cloned();
-        let (error, context) = match &refusal {
-            Some(refusal) => (refusal.error.clone(), refusal.context.clone()),
-            None => (
-                LoginError::new(SilentLoginCode::SessionMissing)
-                    .with_detail("this route is not behind SilentLoginLayer"),
-                RequestContext::from_headers(&parts.headers, Lang::En),
-            ),
-        };
-        Err(IdentityRejection {
-            refusal,
-            error,
-            context,
-        })
+        Err(parts
+            .extensions
+            .get::<IdentityRejection>()
+            .cloned()
+            .unwrap_or_else(|| {
+                // Not behind the layer: still answered in the caller's language and request id.
+                let mut context = RequestContext::of(&parts.headers, Lang::En);
+                context.grpc = None;
+                IdentityRejection::not_behind_layer(context)
+            }))
     }
 }
 
@@ -94,12 +65,8 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for SessionInfo {
 /// `LoginError` as an axum response: the JSON error body in English.
 impl IntoResponse for LoginError {
     fn into_response(self) -> Response {
-        let context = RequestContext {
-            lang: Lang::En,
-            request_id: crate::session::random_id(),
-            grpc: None,
-        };
+        let context = RequestContext::detached(Lang::En);
         http_error_response::<http_body_util::Empty<bytes::Bytes>>(&self, &context)
-            .map(axum::body::Body::new)
+            .map(axum_core::body::Body::new)
     }
 }

@@ -1,16 +1,22 @@
-//! gRPC answers: Trailers-Only (HTTP 200, `grpc-status`, `grpc-message`) with
-//! `google.rpc.ErrorInfo` details in `grpc-status-details-bin` (feature `grpc`).
+//! gRPC: the metadata a login travels in, and errors as Trailers-Only answers (HTTP 200,
+//! `grpc-status`, `grpc-message`). Both work without any feature; the `grpc-error-details`
+//! feature adds `google.rpc.ErrorInfo` details in `grpc-status-details-bin` (tonic-types).
 
 use http::header::{HeaderValue, CONTENT_TYPE};
-use http::Response;
+use http::{HeaderMap, Response};
 
 use crate::body::ResponseBody;
+use crate::context::{RequestContext, REQUEST_ID};
 use crate::error::LoginError;
-use crate::respond::RequestContext;
 
+/// The gRPC metadata that carries a login code.
+pub const GRPC_AUTH_CODE: &str = "x-auth-code";
+/// The gRPC response header that carries the new session token.
+pub const GRPC_SESSION_TOKEN: &str = "x-session-token";
 /// `ErrorInfo.domain` of every error silent-login reports.
 pub const ERROR_DOMAIN: &str = "silent-login";
 
+/// The Trailers-Only answer for a failed gRPC call.
 pub(crate) fn error_response<B>(
     error: &LoginError,
     context: &RequestContext,
@@ -20,19 +26,18 @@ pub(crate) fn error_response<B>(
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, content_type);
     if let Ok(id) = HeaderValue::from_str(&context.request_id) {
-        headers.insert("x-request-id", id);
+        headers.insert(REQUEST_ID, id);
     }
     status_headers(error, context, headers);
     response
 }
 
-#[cfg(feature = "grpc")]
-fn status_headers(error: &LoginError, context: &RequestContext, headers: &mut http::HeaderMap) {
+#[cfg(feature = "grpc-error-details")]
+fn status_headers(error: &LoginError, context: &RequestContext, headers: &mut HeaderMap) {
     use std::collections::HashMap;
     use tonic_types::{ErrorDetails, StatusExt};
 
     let lang = context.lang;
-    let entry_message = error.message(lang);
     let mut metadata = HashMap::from([
         ("provider".to_owned(), error.provider().to_owned()),
         ("errcode".to_owned(), error.errcode().to_string()),
@@ -51,21 +56,21 @@ fn status_headers(error: &LoginError, context: &RequestContext, headers: &mut ht
     let details = ErrorDetails::with_error_info(error.reason(), ERROR_DOMAIN, metadata);
     let status = tonic::Status::with_error_details(
         tonic::Code::from_i32(error.grpc_code()),
-        entry_message,
+        error.message(lang),
         details,
     );
     if status.add_header(headers).is_err() {
-        fallback_headers(error, headers);
+        plain_status_headers(error, headers);
     }
 }
 
-#[cfg(not(feature = "grpc"))]
-fn status_headers(error: &LoginError, _context: &RequestContext, headers: &mut http::HeaderMap) {
-    fallback_headers(error, headers);
+#[cfg(not(feature = "grpc-error-details"))]
+fn status_headers(error: &LoginError, _context: &RequestContext, headers: &mut HeaderMap) {
+    plain_status_headers(error, headers);
 }
 
-/// `grpc-status` and an ASCII `grpc-message`, when the details cannot be encoded.
-fn fallback_headers(error: &LoginError, headers: &mut http::HeaderMap) {
+/// `grpc-status` and an ASCII `grpc-message` (the `ErrorInfo.reason`), without details.
+fn plain_status_headers(error: &LoginError, headers: &mut HeaderMap) {
     headers.insert("grpc-status", HeaderValue::from(error.grpc_code()));
     if let Ok(message) = HeaderValue::from_str(&error.reason()) {
         headers.insert("grpc-message", message);

@@ -1,45 +1,13 @@
-//! Who logged in: the identity the platform vouched for.
+//! Who logged in: the identity the platform vouched for, and which organizations may log in.
 
-use std::fmt;
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
+use silent_login_catalog::SilentLoginCode;
 
-/// Which open platform a login went through.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderKind {
-    /// DingTalk (钉钉).
-    DingTalk,
-    /// Feishu (飞书), `open.feishu.cn`.
-    Feishu,
-    /// Lark, Feishu's international edition, `open.larksuite.com`.
-    Lark,
-}
+pub use silent_login_catalog::ProviderKind;
 
-impl ProviderKind {
-    /// `dingtalk`, `feishu` or `lark`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ProviderKind::DingTalk => "dingtalk",
-            ProviderKind::Feishu => "feishu",
-            ProviderKind::Lark => "lark",
-        }
-    }
-
-    /// The error catalog this platform's codes live in (Feishu and Lark share one).
-    pub const fn catalog(self) -> &'static str {
-        match self {
-            ProviderKind::DingTalk => "dingtalk",
-            ProviderKind::Feishu | ProviderKind::Lark => "feishu",
-        }
-    }
-}
-
-impl fmt::Display for ProviderKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::error::LoginError;
 
 /// A verified user. Handlers receive it from the request extensions (or as an axum extractor).
 ///
@@ -85,5 +53,37 @@ impl Identity {
             self.tenant.as_deref().unwrap_or(""),
             self.user_id
         )
+    }
+}
+
+/// The organizations whose users may log in (DingTalk corp ids, Feishu tenant keys); any, when
+/// no list was given. Checked at login and again on every request, so a session issued before
+/// the list changed stops working.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AllowedTenants(Option<HashSet<String>>);
+
+impl AllowedTenants {
+    pub(crate) fn only<I, T>(tenants: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        Self(Some(tenants.into_iter().map(Into::into).collect()))
+    }
+
+    /// Refuses an identity of an organization that is not on the list.
+    pub(crate) fn check(&self, identity: &Identity) -> Result<(), LoginError> {
+        let Some(allowed) = &self.0 else {
+            return Ok(());
+        };
+        match identity.tenant.as_deref() {
+            Some(tenant) if allowed.contains(tenant) => Ok(()),
+            tenant => Err(
+                LoginError::new(SilentLoginCode::TenantNotAllowed).with_detail(format!(
+                    "organization `{}` is not in the allowed list",
+                    tenant.unwrap_or("(none)")
+                )),
+            ),
+        }
     }
 }

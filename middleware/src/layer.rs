@@ -1,89 +1,21 @@
-//! `SilentLoginLayer`: the configuration, with a builder method per option.
+//! `SilentLoginLayer`: the builder of the layer's configuration, one method per option.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use cookie::SameSite;
-use silent_login_catalog::Lang;
+use silent_login_catalog::{Lang, SilentLoginCode};
 use tower_layer::Layer;
 
 use crate::authenticator::Authenticator;
+use crate::config::{Config, Mode, Shared};
+use crate::error::Error;
+use crate::identity::AllowedTenants;
+use crate::misconfig::Problems;
 use crate::provider::Provider;
 use crate::service::SilentLogin;
-use crate::session::{KeyRing, OpenedSessions, SessionKey, OPENED_SESSIONS};
-use crate::sessions::Sessions;
+use crate::session::{KeyRing, RevocationPolicy, SessionCheck, SessionKey, Sessions};
 use crate::store::{MemoryStore, Store};
-
-/// Whether a request without a valid session reaches the inner service.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// Refuse it with the catalog error (401). The default.
-    Required,
-    /// Let it through without an [`Identity`](crate::Identity); handlers decide.
-    Optional,
-}
-
-/// What a protected request does when the store cannot say whether its session was revoked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RevocationPolicy {
-    /// Refuse the request with 503 `StoreUnavailable` (the default: a logged-out session never
-    /// works again, at the price of availability).
-    FailClosed,
-    /// Accept the session on its seal and expiry alone, and log it.
-    FailOpen,
-}
-
-#[derive(Clone, Debug)]
-pub(crate) struct CookieSettings {
-    pub(crate) name: String,
-    pub(crate) domain: Option<String>,
-    pub(crate) path: String,
-    pub(crate) secure: bool,
-    pub(crate) same_site: SameSite,
-}
-
-#[derive(Clone, Debug)]
-pub(crate) enum PublicPath {
-    Exact(String),
-    Prefix(String),
-}
-
-/// Everything the service reads per request; shared by every clone.
-#[derive(Clone, Debug)]
-pub(crate) struct Settings {
-    pub(crate) authenticator: Arc<Authenticator>,
-    pub(crate) keys: KeyRing,
-    /// Sessions opened with `keys`; replaced whenever the key ring is.
-    pub(crate) opened: Arc<OpenedSessions>,
-    pub(crate) login_path: String,
-    pub(crate) logout_path: String,
-    pub(crate) mode: Mode,
-    pub(crate) public: Vec<PublicPath>,
-    pub(crate) session_ttl: Duration,
-    pub(crate) cookie: CookieSettings,
-    pub(crate) default_lang: Lang,
-    pub(crate) allowed_tenants: Option<HashSet<String>>,
-    pub(crate) login_body_limit: usize,
-    pub(crate) allowed_origins: Vec<String>,
-    pub(crate) revocation_policy: RevocationPolicy,
-}
-
-impl Settings {
-    pub(crate) fn is_public(&self, path: &str) -> bool {
-        self.public.iter().any(|rule| match rule {
-            PublicPath::Exact(exact) => path == exact,
-            PublicPath::Prefix(prefix) => path.starts_with(prefix.as_str()),
-        })
-    }
-
-    pub(crate) fn tenant_allowed(&self, tenant: Option<&str>) -> bool {
-        match &self.allowed_tenants {
-            None => true,
-            Some(allowed) => tenant.is_some_and(|tenant| allowed.contains(tenant)),
-        }
-    }
-}
 
 /// Adds silent login to a tower service: the login and logout endpoints, sessions on every
 /// other request, and catalog-explained errors over HTTP and gRPC.
@@ -106,8 +38,7 @@ impl Settings {
 #[must_use]
 pub struct SilentLoginLayer {
     provider: Arc<dyn Provider>,
-    store: Arc<dyn Store>,
-    settings: Arc<Settings>,
+    shared: Arc<Shared>,
 }
 
 impl SilentLoginLayer {
@@ -116,37 +47,24 @@ impl SilentLoginLayer {
     pub fn new(provider: impl Provider) -> Self {
         let provider: Arc<dyn Provider> = Arc::new(provider);
         let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-        let settings = Settings {
+        let shared = Shared {
+            config: Config::default(),
             authenticator: Arc::new(Authenticator::with_store(provider.clone(), store.clone())),
-            keys: KeyRing::new(SessionKey::generate()),
-            opened: Arc::new(OpenedSessions::new(OPENED_SESSIONS)),
-            login_path: "/api/login".to_owned(),
-            logout_path: "/api/logout".to_owned(),
-            mode: Mode::Required,
-            public: Vec::new(),
-            session_ttl: Duration::from_secs(8 * 3600),
-            cookie: CookieSettings {
-                name: "silent_login".to_owned(),
-                domain: None,
-                path: "/".to_owned(),
-                secure: true,
-                same_site: SameSite::Lax,
-            },
-            default_lang: Lang::En,
-            allowed_tenants: None,
-            login_body_limit: 4 * 1024,
-            allowed_origins: Vec::new(),
-            revocation_policy: RevocationPolicy::FailClosed,
+            sessions: SessionCheck::new(KeyRing::new(SessionKey::generate()), store),
+            problems: Problems::default(),
         };
         Self {
             provider,
-            store,
-            settings: Arc::new(settings),
+            shared: Arc::new(shared),
         }
     }
 
-    fn settings(&mut self) -> &mut Settings {
-        Arc::make_mut(&mut self.settings)
+    fn shared(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.shared)
+    }
+
+    fn config(&mut self) -> &mut Config {
+        &mut self.shared().config
     }
 
     /// The key that seals sessions (and opens them). Every replica needs the same one.
@@ -170,9 +88,7 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).session_keys(ring);
     /// ```
     pub fn session_keys(mut self, ring: KeyRing) -> Self {
-        let settings = self.settings();
-        settings.keys = ring;
-        settings.opened = Arc::new(OpenedSessions::new(OPENED_SESSIONS));
+        self.shared().sessions.set_keys(ring);
         self
     }
 
@@ -184,9 +100,10 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).store(Arc::new(MemoryStore::new()));
     /// ```
     pub fn store(mut self, store: Arc<dyn Store>) -> Self {
-        self.store = store.clone();
         let provider = self.provider.clone();
-        self.settings().authenticator = Arc::new(Authenticator::with_store(provider, store));
+        let shared = self.shared();
+        shared.authenticator = Arc::new(Authenticator::with_store(provider, store.clone()));
+        shared.sessions.store = store;
         self
     }
 
@@ -197,7 +114,7 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).login_path("/auth/dingtalk");
     /// ```
     pub fn login_path(mut self, path: impl Into<String>) -> Self {
-        self.settings().login_path = path.into();
+        self.config().login_path = path.into();
         self
     }
 
@@ -208,7 +125,7 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).logout_path("/auth/logout");
     /// ```
     pub fn logout_path(mut self, path: impl Into<String>) -> Self {
-        self.settings().logout_path = path.into();
+        self.config().logout_path = path.into();
         self
     }
 
@@ -219,7 +136,7 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).mode(Mode::Optional);
     /// ```
     pub fn mode(mut self, mode: Mode) -> Self {
-        self.settings().mode = mode;
+        self.config().mode = mode;
         self
     }
 
@@ -230,7 +147,7 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).public_path("/healthz").public_path("/");
     /// ```
     pub fn public_path(mut self, path: impl Into<String>) -> Self {
-        self.settings().public.push(PublicPath::Exact(path.into()));
+        self.config().public.add_exact(path.into());
         self
     }
 
@@ -241,9 +158,7 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).public_prefix("/static/");
     /// ```
     pub fn public_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.settings()
-            .public
-            .push(PublicPath::Prefix(prefix.into()));
+        self.config().public.add_prefix(prefix.into());
         self
     }
 
@@ -255,7 +170,7 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).session_ttl(Duration::from_secs(3600));
     /// ```
     pub fn session_ttl(mut self, ttl: Duration) -> Self {
-        self.settings().session_ttl = ttl;
+        self.config().session_ttl = ttl;
         self
     }
 
@@ -266,7 +181,7 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).cookie_name("sid");
     /// ```
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
-        self.settings().cookie.name = name.into();
+        self.config().cookie.name = name.into();
         self
     }
 
@@ -277,7 +192,7 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).cookie_domain("example.com");
     /// ```
     pub fn cookie_domain(mut self, domain: impl Into<String>) -> Self {
-        self.settings().cookie.domain = Some(domain.into());
+        self.config().cookie.domain = Some(domain.into());
         self
     }
 
@@ -288,7 +203,7 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).cookie_path("/app");
     /// ```
     pub fn cookie_path(mut self, path: impl Into<String>) -> Self {
-        self.settings().cookie.path = path.into();
+        self.config().cookie.path = path.into();
         self
     }
 
@@ -299,7 +214,7 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).secure_cookie(false);
     /// ```
     pub fn secure_cookie(mut self, secure: bool) -> Self {
-        self.settings().cookie.secure = secure;
+        self.config().cookie.secure = secure;
         self
     }
 
@@ -310,7 +225,7 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).same_site(cookie::SameSite::Strict);
     /// ```
     pub fn same_site(mut self, same_site: SameSite) -> Self {
-        self.settings().cookie.same_site = same_site;
+        self.config().cookie.same_site = same_site;
         self
     }
 
@@ -321,7 +236,7 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).default_lang(Lang::Zh);
     /// ```
     pub fn default_lang(mut self, lang: Lang) -> Self {
-        self.settings().default_lang = lang;
+        self.config().default_lang = lang;
         self
     }
 
@@ -337,7 +252,7 @@ impl SilentLoginLayer {
         I: IntoIterator<Item = T>,
         T: Into<String>,
     {
-        self.settings().allowed_tenants = Some(tenants.into_iter().map(Into::into).collect());
+        self.shared().sessions.tenants = AllowedTenants::only(tenants);
         self
     }
 
@@ -348,21 +263,23 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).login_body_limit(2048);
     /// ```
     pub fn login_body_limit(mut self, bytes: usize) -> Self {
-        self.settings().login_body_limit = bytes;
+        self.config().login_body_limit = bytes;
         self
     }
 
     /// Another origin allowed to log in with cookies (login CSRF protection refuses cross-site
-    /// logins otherwise), e.g. a front end on its own domain.
+    /// logins otherwise), e.g. a front end on its own domain. Anything but an origin (scheme,
+    /// host, optional port) is a misconfiguration the layer refuses to start with.
     ///
     /// ```
     /// # use silent_login::{DingTalk, SilentLoginLayer};
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).allowed_origin("https://h5.example.com");
     /// ```
     pub fn allowed_origin(mut self, origin: impl Into<String>) -> Self {
-        self.settings()
-            .allowed_origins
-            .push(origin.into().trim_end_matches('/').to_owned());
+        let origin = origin.into().trim_end_matches('/').to_owned();
+        let shared = self.shared();
+        shared.problems.origin("allowed_origin", &origin);
+        shared.config.allowed_origins.push(origin);
         self
     }
 
@@ -373,25 +290,64 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).revocation_policy(RevocationPolicy::FailOpen);
     /// ```
     pub fn revocation_policy(mut self, policy: RevocationPolicy) -> Self {
-        self.settings().revocation_policy = policy;
+        self.shared().sessions.policy = policy;
         self
     }
 
     /// A handle to end sessions from your own code (e.g. "log out everywhere").
     pub fn sessions(&self) -> Sessions {
-        Sessions::new(self.store.clone(), self.settings.session_ttl)
+        Sessions::new(
+            self.shared.sessions.store.clone(),
+            self.shared.config.session_ttl,
+        )
     }
 
     /// The authenticator the layer exchanges codes with.
     pub fn authenticator(&self) -> &Arc<Authenticator> {
-        &self.settings.authenticator
+        &self.shared.authenticator
+    }
+
+    /// Whether the configuration can work: `Misconfigured`, naming every bad setting of the
+    /// provider and the layer (an empty app key or secret, an `api_base` that is not an
+    /// http(s) URL, an `allowed_origin` that is not an origin). [`Layer::layer`] refuses to
+    /// build a service from a configuration that fails this.
+    ///
+    /// ```
+    /// use silent_login::{DingTalk, SilentLoginLayer};
+    ///
+    /// let layer = SilentLoginLayer::new(DingTalk::new("", "secret").api_base("oapi.dingtalk.com"));
+    /// let error = layer.validate().unwrap_err();
+    /// assert!(error.detail().contains("AppKey is empty"));
+    /// assert!(error.detail().contains("api_base"));
+    /// ```
+    pub fn validate(&self) -> Result<(), Error> {
+        let details: Vec<String> = [self.provider.check_settings(), self.shared.problems.check()]
+            .into_iter()
+            .filter_map(Result::err)
+            .map(|error| error.detail().to_owned())
+            .collect();
+        if details.is_empty() {
+            return Ok(());
+        }
+        Err(Error::new(
+            SilentLoginCode::Misconfigured,
+            details.join("; "),
+        ))
     }
 }
 
 impl<S> Layer<S> for SilentLoginLayer {
     type Service = SilentLogin<S>;
 
+    /// # Panics
+    ///
+    /// When [`SilentLoginLayer::validate`] fails: a layer that cannot log anybody in refuses to
+    /// start (like tower-http's `CorsLayer` with an invalid configuration), with a message that
+    /// names each bad setting. Call `validate` first to handle it yourself.
     fn layer(&self, inner: S) -> Self::Service {
-        SilentLogin::new(inner, self.settings.clone())
+        if let Err(error) = self.validate() {
+            panic!("silent-login cannot start: {error}");
+        }
+        SilentLogin::new(inner, self.shared.clone())
     }
 }

@@ -3,6 +3,8 @@
 
 mod authenticator;
 mod body;
+mod config;
+mod context;
 mod csrf;
 mod endpoints;
 mod error;
@@ -10,35 +12,35 @@ mod error;
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 mod extract;
 mod future;
-pub mod grpc;
+mod grpc;
 mod identity;
 mod layer;
-pub mod login;
+mod login_request;
 mod metrics;
+mod misconfig;
 pub mod provider;
+mod rejection;
 mod respond;
 mod secret;
 mod service;
 pub mod session;
-mod session_check;
-mod sessions;
 pub mod store;
 mod token_cache;
 mod upstream;
 
 pub use authenticator::Authenticator;
 pub use body::ResponseBody;
-pub use error::{ErrorBody, ErrorCode, LoginError, Upstream};
-#[cfg(feature = "axum")]
-pub use extract::IdentityRejection;
+pub use config::Mode;
+pub use error::{Error, ErrorBody, ErrorCode, LoginError, Upstream};
 pub use future::ResponseFuture;
+pub use grpc::{ERROR_DOMAIN, GRPC_AUTH_CODE, GRPC_SESSION_TOKEN};
 pub use identity::{Identity, ProviderKind};
-pub use layer::{Mode, RevocationPolicy, SilentLoginLayer};
+pub use layer::SilentLoginLayer;
 pub use provider::{DingTalk, Feishu, Provider};
-pub use secret::{AppSecret, AppToken, AuthCode, MAX_AUTH_CODE_LEN};
-pub use service::{SilentLogin, GRPC_AUTH_CODE, GRPC_SESSION_TOKEN};
-pub use session::{KeyRing, Session, SessionInfo, SessionKey};
-pub use sessions::Sessions;
+pub use rejection::IdentityRejection;
+pub use secret::{AppSecret, AppToken, AuthCode, UserToken, MAX_AUTH_CODE_LEN};
+pub use service::SilentLogin;
+pub use session::{KeyRing, RevocationPolicy, Session, SessionInfo, SessionKey, Sessions};
 pub use store::{MemoryStore, Store};
 pub use token_cache::{FetchedToken, TokenCache};
 pub use upstream::HttpConfig;

@@ -46,27 +46,39 @@ impl AppSecret {
     }
 }
 
-/// An app access token issued by the platform. `Debug` prints `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AppToken(Arc<str>);
-redacted_debug!(AppToken);
+/// A bearer token the platform issued; cheap to clone, `Debug` prints `***`.
+macro_rules! platform_token {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(Arc<str>);
+        redacted_debug!($name);
 
-impl AppToken {
-    /// Wraps a token.
-    pub fn new(token: impl Into<String>) -> Self {
-        Self(Arc::from(token.into()))
-    }
+        impl $name {
+            /// Wraps a token.
+            pub fn new(token: impl Into<String>) -> Self {
+                Self(Arc::from(token.into()))
+            }
 
-    /// The token itself, for the request that carries it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// A one-way fingerprint, for compare-and-evict without keeping the token in the clear.
-    pub fn fingerprint(&self) -> String {
-        fingerprint(&[self.0.as_bytes()])
-    }
+            /// The token itself, for the request that carries it.
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
+        }
+    };
 }
+
+platform_token!(
+    /// An app access token (DingTalk `access_token`, Feishu `app_access_token`). `Debug` prints
+    /// `***`.
+    AppToken
+);
+
+platform_token!(
+    /// A user's access token (Feishu `user_access_token`): it acts as the user, so it is as
+    /// secret as a password. `Debug` prints `***`.
+    UserToken
+);
 
 /// The longest code we accept; platform codes are 32–64 characters.
 pub const MAX_AUTH_CODE_LEN: usize = 512;
@@ -124,8 +136,11 @@ pub(crate) fn fingerprint(parts: &[&[u8]]) -> String {
     for part in parts {
         hasher.update(part);
     }
-    hasher.finalize()[..16]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex::encode(&hasher.finalize()[..16])
+}
+
+/// 128 random bits in hex: session ids, lock holders, request ids. The bits come from the
+/// `cookie` crate's key generator (a CSPRNG), so no random-number crate of our own is needed.
+pub(crate) fn random_id() -> String {
+    hex::encode(&cookie::Key::generate().master()[..16])
 }

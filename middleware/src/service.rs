@@ -5,32 +5,29 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::CONTENT_TYPE;
 use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
 use crate::body::ResponseBody;
+use crate::config::{Mode, Shared};
+use crate::context::{grpc_content_type, RequestContext};
 use crate::endpoints::{grpc_login, login, logout};
 use crate::future::ResponseFuture;
-use crate::layer::{Mode, Settings};
-use crate::respond::{error_response, RequestContext};
-use crate::session_check::authenticate;
-/// The gRPC metadata that carries a login code.
-pub const GRPC_AUTH_CODE: &str = "x-auth-code";
-/// The gRPC response header that carries the new session token.
-pub const GRPC_SESSION_TOKEN: &str = "x-session-token";
+use crate::grpc::GRPC_AUTH_CODE;
+use crate::rejection::IdentityRejection;
+use crate::respond::{cookie_removal, error_response};
 
 /// The middleware service; build it with [`SilentLoginLayer`](crate::SilentLoginLayer).
 #[derive(Clone, Debug)]
 pub struct SilentLogin<S> {
     inner: S,
-    settings: Arc<Settings>,
+    shared: Arc<Shared>,
 }
 
 impl<S> SilentLogin<S> {
-    pub(crate) fn new(inner: S, settings: Arc<Settings>) -> Self {
-        Self { inner, settings }
+    pub(crate) fn new(inner: S, shared: Arc<Shared>) -> Self {
+        Self { inner, shared }
     }
 
     /// The inner service.
@@ -68,62 +65,57 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let settings = &self.settings;
+        let config = &self.shared.config;
         let path = request.uri().path();
-        if path == settings.login_path {
-            let settings = settings.clone();
+        if path == config.login_path {
+            let shared = self.shared.clone();
             return ResponseFuture::boxed(Box::pin(
-                async move { Ok(login(settings, request).await) },
+                async move { Ok(login(shared, request).await) },
             ));
         }
-        if path == settings.logout_path {
-            let settings = settings.clone();
+        if path == config.logout_path {
+            let shared = self.shared.clone();
             return ResponseFuture::boxed(Box::pin(
-                async move { Ok(logout(settings, request).await) },
+                async move { Ok(logout(shared, request).await) },
             ));
         }
-        if settings.is_public(path) {
+        if config.public.contains(path) {
             return ResponseFuture::inner(self.inner.call(request));
         }
-        if request.headers().contains_key(GRPC_AUTH_CODE) && is_grpc(&request) {
-            let settings = settings.clone();
+        let headers = request.headers();
+        if headers.contains_key(GRPC_AUTH_CODE) && grpc_content_type(headers).is_some() {
+            let shared = self.shared.clone();
             // The clone takes the place of the instance that was polled ready.
             let clone = self.inner.clone();
             let inner = std::mem::replace(&mut self.inner, clone);
-            return ResponseFuture::boxed(Box::pin(grpc_login(settings, request, inner)));
+            return ResponseFuture::boxed(Box::pin(grpc_login(shared, request, inner)));
         }
-        match authenticate(settings, &request) {
+        match self
+            .shared
+            .sessions
+            .authenticate(headers, &config.cookie.name)
+        {
             Ok(session) => {
                 let (identity, info) = session.into_parts();
                 request.extensions_mut().insert(identity);
                 request.extensions_mut().insert(info);
                 ResponseFuture::inner(self.inner.call(request))
             }
-            Err(_error) if settings.mode == Mode::Optional => {
-                // An extractor that insists on an identity answers as the layer would have.
-                #[cfg(feature = "axum")]
-                {
-                    let refusal = crate::respond::Refusal {
-                        context: RequestContext::of(&request, settings),
-                        error: _error,
-                        settings: settings.clone(),
-                    };
-                    request.extensions_mut().insert(refusal);
-                }
-                ResponseFuture::inner(self.inner.call(request))
-            }
             Err(error) => {
-                let context = RequestContext::of(&request, settings);
+                let context = RequestContext::of(headers, config.default_lang);
+                if config.mode == Mode::Optional {
+                    // A handler that insists on an identity answers as the layer would have.
+                    let removal = cookie_removal(&error, &context, config);
+                    let rejection = IdentityRejection::new(error, context, removal);
+                    request.extensions_mut().insert(rejection);
+                    return ResponseFuture::inner(self.inner.call(request));
+                }
                 tracing::debug!(errcode = error.errcode(), request_id = %context.request_id, "request refused: {error}");
-                ResponseFuture::ready(error_response(&error, &context, settings))
+                ResponseFuture::ready(error_response(&error, &context, config))
             }
         }
     }
 }
 
-fn is_grpc<B>(request: &Request<B>) -> bool {
-    request
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc"))
-}
+#[cfg(test)]
+mod tests;

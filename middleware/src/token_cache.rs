@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use parking_lot::{Mutex, RwLock};
 use silent_login_catalog::SilentLoginCode;
 
 use crate::error::LoginError;
@@ -41,10 +42,7 @@ struct Slot {
 
 impl Slot {
     fn fresh(&self) -> Option<AppToken> {
-        let current = self
-            .current
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let current = self.current.read();
         current
             .as_ref()
             .filter(|(_, refresh_at)| Instant::now() < *refresh_at)
@@ -52,26 +50,16 @@ impl Slot {
     }
 
     fn set(&self, token: AppToken, refresh_at: Instant) {
-        *self
-            .current
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((token, refresh_at));
+        *self.current.write() = Some((token, refresh_at));
     }
 
     fn paused(&self) -> bool {
-        let paused = self
-            .paused_until
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let paused = self.paused_until.lock();
         paused.is_some_and(|until| Instant::now() < until)
     }
 
     fn pause(&self) {
-        *self
-            .paused_until
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
-            Some(Instant::now() + RATE_LIMIT_PAUSE);
+        *self.paused_until.lock() = Some(Instant::now() + RATE_LIMIT_PAUSE);
     }
 }
 
@@ -94,10 +82,7 @@ impl TokenCache {
     }
 
     fn slot(&self, key: &str) -> Arc<Slot> {
-        let mut slots = self
-            .slots
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut slots = self.slots.lock();
         slots.entry(key.to_owned()).or_default().clone()
     }
 
@@ -232,10 +217,7 @@ impl TokenCache {
     pub async fn evict(&self, key: &str, token: &AppToken) {
         let slot = self.slot(key);
         {
-            let mut current = slot
-                .current
-                .write()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut current = slot.current.write();
             if current.as_ref().is_some_and(|(cached, _)| cached == token) {
                 *current = None;
             }

@@ -3,14 +3,14 @@
 #![cfg(feature = "metrics")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use axum::{routing::get, Router};
-use metrics_util::debugging::{DebugValue, DebuggingRecorder};
-use silent_login::{DingTalk, Identity, SilentLoginLayer};
-use silent_login_mock::{demo, MintCode, MockPlatform};
+mod support;
 
-async fn me(user: Identity) -> String {
-    user.user_id
-}
+use axum::routing::get;
+use axum::Router;
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+use silent_login::SilentLoginLayer;
+use silent_login_mock::demo;
+use support::{client, dingtalk, login, serve, start_mock, Platform};
 
 #[tokio::test]
 async fn logins_token_cache_and_upstream_latency_are_recorded() {
@@ -18,26 +18,16 @@ async fn logins_token_cache_and_upstream_latency_are_recorded() {
     let snapshotter = recorder.snapshotter();
     metrics::set_global_recorder(recorder).unwrap();
 
-    let mock = MockPlatform::builder().demo().start().await.unwrap();
-    let provider = DingTalk::new(demo::DINGTALK_APP_KEY, demo::DINGTALK_APP_SECRET)
-        .corp_id(demo::DINGTALK_CORP_ID)
-        .api_base(mock.base_url());
+    let mock = start_mock().await;
     let app = Router::new()
-        .route("/api/me", get(me))
-        .layer(SilentLoginLayer::new(provider));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let client = reqwest::Client::new();
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(SilentLoginLayer::new(dingtalk(&mock)));
+    let base = serve(app).await;
+    let client = client();
 
-    let code = mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap();
+    let code = Platform::DingTalk.mint(&mock, demo::ALICE);
     for expected in [200, 401] {
-        let response = client
-            .post(format!("{base}/api/login"))
-            .json(&serde_json::json!({ "code": code }))
-            .send()
-            .await
-            .unwrap();
+        let response = login(&client, &base, &code).await;
         assert_eq!(response.status(), expected);
     }
 

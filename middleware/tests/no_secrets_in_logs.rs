@@ -3,16 +3,16 @@
 //! faults and a token revocation with its retry.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod support;
 
 use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{dingtalk, feishu, short_timeout, start};
 use serde_json::{json, Value};
 use silent_login::{AuthCode, Authenticator, DingTalk, Feishu, LoginError};
-use silent_login_mock::{demo, Endpoint, Fault, MintCode, MockPlatform, Provider};
+use silent_login_mock::{demo, Endpoint, Fault, MintCode, MockPlatform, ProviderKind};
+use support::{dingtalk, feishu, short_timeout, start_mock};
 
 const WRONG_SECRET: &str = "wrong-secret-which-must-never-show-9f8e7d";
 
@@ -123,7 +123,7 @@ impl Run {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_code_or_token_is_logged_or_debug_printed() {
     let captured = capture();
-    let mock = start().await;
+    let mock = start_mock().await;
     let mut run = Run {
         codes: Vec::new(),
         errors: Vec::new(),
@@ -203,7 +203,7 @@ async fn no_secret_code_or_token_is_logged_or_debug_printed() {
 
     // The tokens are revoked mid-run: one refresh and a retry each.
     mock.revoke_tokens();
-    mock.set_visible(Provider::Feishu, demo::ALICE, true);
+    mock.set_visible(ProviderKind::Feishu, demo::ALICE, true);
     let code = run.code(&mock, MintCode::dingtalk(demo::BOB));
     run.login(&ding, code).await;
     let code = run.code(&mock, MintCode::feishu(demo::BOB));

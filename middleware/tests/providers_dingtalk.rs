@@ -2,19 +2,17 @@
 //! catalog error, the token cache under load and under faults, and the ledger of presented codes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{
-    assert_upstream, bounded, cause, dingtalk, identity, mint, refused, shared_stores,
-    short_timeout, start,
-};
 use silent_login::catalog::{DingTalkCode, SilentLoginCode};
 use silent_login::{Authenticator, DingTalk, ErrorCode, LoginError, ProviderKind};
-use silent_login_mock::{
-    demo, CodeKind, DingTalkApp, Endpoint, Fault, MintCode, MockPlatform, Provider,
+use silent_login_mock::{demo, CodeKind, DingTalkApp, Endpoint, Fault, MintCode, MockPlatform};
+use support::{
+    assert_upstream, bounded, cause, dingtalk, identity, mint, refused, shared_stores,
+    short_timeout, start_mock,
 };
 
 const TOKEN: Endpoint = Endpoint::DingTalkGetToken;
@@ -41,7 +39,7 @@ fn calls(mock: &MockPlatform, endpoint: Endpoint) -> u64 {
 
 #[tokio::test]
 async fn alice_logs_in_with_her_userid_unionid_name_and_the_corp_as_tenant() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = authenticator(&mock);
     let user = identity(&auth, alice(&mock)).await;
     assert_eq!(user.provider, ProviderKind::DingTalk);
@@ -58,7 +56,7 @@ async fn alice_logs_in_with_her_userid_unionid_name_and_the_corp_as_tenant() {
 
 #[tokio::test]
 async fn bob_is_reported_as_an_organization_admin() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = authenticator(&mock);
     let user = identity(&auth, mint(&mock, MintCode::dingtalk(demo::BOB))).await;
     assert_eq!(user.user_id, "bob");
@@ -69,7 +67,7 @@ async fn bob_is_reported_as_an_organization_admin() {
 
 #[tokio::test]
 async fn a_mini_program_code_logs_in_like_an_h5_code() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = authenticator(&mock);
     let code = mint(
         &mock,
@@ -80,7 +78,7 @@ async fn a_mini_program_code_logs_in_like_an_h5_code() {
 
 #[tokio::test]
 async fn without_a_corp_id_the_identity_has_no_tenant() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = Authenticator::new(
         DingTalk::new(demo::DINGTALK_APP_KEY, demo::DINGTALK_APP_SECRET).api_base(mock.base_url()),
     );
@@ -93,7 +91,7 @@ async fn without_a_corp_id_the_identity_has_no_tenant() {
 
 #[tokio::test]
 async fn a_re_presented_code_is_already_used_without_calling_the_platform() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = authenticator(&mock);
     let code = alice(&mock);
     identity(&auth, code.clone()).await;
@@ -113,7 +111,7 @@ async fn a_re_presented_code_is_already_used_without_calling_the_platform() {
 
 #[tokio::test]
 async fn a_code_refused_by_the_platform_is_also_already_used_when_presented_again() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = authenticator(&mock);
     let code = mint(&mock, MintCode::dingtalk(demo::CAROL));
     let first = refused(&auth, code.clone()).await;
@@ -129,7 +127,7 @@ async fn a_code_refused_by_the_platform_is_also_already_used_when_presented_agai
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_presentations_of_one_code_share_one_exchange_and_one_result() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = Arc::new(authenticator(&mock));
     // Warm the token, then slow the exchange so every presentation arrives while it runs.
     identity(&auth, alice(&mock)).await;
@@ -162,7 +160,7 @@ async fn concurrent_presentations_of_one_code_share_one_exchange_and_one_result(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_presentations_of_a_refused_code_share_one_refusal() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = Arc::new(authenticator(&mock));
     identity(&auth, alice(&mock)).await;
     mock.inject_fault(EXCHANGE, Fault::Latency(Duration::from_millis(200)), 1);
@@ -187,7 +185,7 @@ async fn concurrent_presentations_of_a_refused_code_share_one_refusal() {
 
 #[tokio::test]
 async fn a_code_used_elsewhere_is_refused_by_the_platform_as_40078() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let code = alice(&mock);
     // Another server (its own ledger) exchanged the code first.
     identity(&authenticator(&mock), code.clone()).await;
@@ -206,7 +204,7 @@ async fn a_code_used_elsewhere_is_refused_by_the_platform_as_40078() {
 
 #[tokio::test]
 async fn a_code_older_than_five_minutes_is_refused_as_40078() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let code = alice(&mock);
     mock.advance_clock(Duration::from_secs(301));
 
@@ -219,7 +217,7 @@ async fn a_code_older_than_five_minutes_is_refused_as_40078() {
 
 #[tokio::test]
 async fn an_admin_console_code_is_refused_as_40078() {
-    let mock = start().await;
+    let mock = start_mock().await;
     for kind in [CodeKind::AdminConsole, CodeKind::BrowserOAuth] {
         let code = mint(&mock, MintCode::dingtalk(demo::ALICE).with_kind(kind));
         let error = refused(&authenticator(&mock), code).await;
@@ -253,9 +251,9 @@ async fn a_code_minted_for_another_app_is_refused_as_40078() {
 
 #[tokio::test]
 async fn a_user_taken_out_of_the_visible_scope_after_minting_is_refused_as_40079() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let code = alice(&mock);
-    mock.set_visible(Provider::DingTalk, demo::ALICE, false);
+    mock.set_visible(ProviderKind::DingTalk, demo::ALICE, false);
 
     let error = refused(&authenticator(&mock), code).await;
 
@@ -269,7 +267,7 @@ async fn a_user_taken_out_of_the_visible_scope_after_minting_is_refused_as_40079
 
 #[tokio::test]
 async fn a_wrong_secret_is_refused_as_40089_and_never_borrows_the_right_secrets_token() {
-    let mock = start().await;
+    let mock = start_mock().await;
     for (store_name, store) in shared_stores() {
         let right = Authenticator::with_store(Arc::new(dingtalk(&mock)), store.clone());
         identity(&right, alice(&mock)).await;
@@ -303,7 +301,7 @@ async fn a_wrong_secret_is_refused_as_40089_and_never_borrows_the_right_secrets_
 
 #[tokio::test]
 async fn an_unknown_platform_code_is_kept_with_its_raw_message() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = authenticator(&mock);
     identity(&auth, alice(&mock)).await;
     let message = "mock: 一个目录里没有的错误";
@@ -321,7 +319,7 @@ async fn an_unknown_platform_code_is_kept_with_its_raw_message() {
     assert_eq!(
         error.code(),
         ErrorCode::Unknown {
-            provider: "dingtalk",
+            provider: ProviderKind::DingTalk,
             code: 123_456
         }
     );
@@ -338,7 +336,7 @@ async fn an_unknown_platform_code_is_kept_with_its_raw_message() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_concurrent_logins_on_a_cold_cache_fetch_one_token() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = Arc::new(authenticator(&mock));
     let codes: Vec<_> = (0..200_u32)
         .map(|i| {
@@ -369,7 +367,7 @@ async fn two_hundred_concurrent_logins_on_a_cold_cache_fetch_one_token() {
 
 #[tokio::test]
 async fn a_token_revoked_mid_run_is_refreshed_once_and_the_login_retried() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = authenticator(&mock);
     identity(&auth, alice(&mock)).await;
     assert_eq!(calls(&mock, TOKEN), 1);
@@ -386,7 +384,7 @@ async fn a_token_revoked_mid_run_is_refreshed_once_and_the_login_retried() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_token_revoked_under_load_is_refreshed_exactly_once() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = Arc::new(authenticator(&mock));
     identity(&auth, alice(&mock)).await;
     mock.revoke_tokens();
@@ -406,7 +404,7 @@ async fn a_token_revoked_under_load_is_refreshed_exactly_once() {
 
 #[tokio::test]
 async fn a_token_that_expired_at_the_platform_is_refreshed_once() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = authenticator(&mock);
     identity(&auth, alice(&mock)).await;
     // The platform's clock runs ahead of ours: the token we cache is already dead there.
@@ -469,7 +467,7 @@ struct Faulted {
 /// One login with `fault` injected `times` on `endpoint` (after a warm-up login when the fault
 /// is on the exchange, so the token is cached), with a short configured timeout.
 async fn login_under(endpoint: Endpoint, fault: Fault, times: u32) -> Faulted {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = Authenticator::new(dingtalk(&mock).http_config(short_timeout(TIMEOUT)));
     if endpoint == EXCHANGE {
         identity(&auth, alice(&mock)).await;
@@ -610,7 +608,7 @@ async fn a_token_endpoint_fault_for_one_call_is_retried_and_the_login_succeeds()
             message: "系统繁忙".to_owned(),
         },
     ] {
-        let mock = start().await;
+        let mock = start_mock().await;
         let auth = Authenticator::new(dingtalk(&mock).http_config(short_timeout(TIMEOUT)));
         mock.inject_fault(TOKEN, fault.clone(), 1);
 
@@ -628,7 +626,7 @@ async fn a_token_endpoint_fault_for_one_call_is_retried_and_the_login_succeeds()
 
 #[tokio::test]
 async fn a_code_that_never_reached_the_platform_can_be_presented_again() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = Authenticator::new(dingtalk(&mock).http_config(short_timeout(TIMEOUT)));
     let code = alice(&mock);
     mock.inject_fault(TOKEN, Fault::HttpStatus(503), TOKEN_ATTEMPTS as u32);
@@ -643,7 +641,7 @@ async fn a_code_that_never_reached_the_platform_can_be_presented_again() {
 
 #[tokio::test]
 async fn a_code_the_platform_may_have_consumed_is_already_used_afterwards() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = Authenticator::new(dingtalk(&mock).http_config(short_timeout(TIMEOUT)));
     identity(&auth, alice(&mock)).await;
     let code = alice(&mock);
@@ -666,7 +664,7 @@ async fn a_code_the_platform_may_have_consumed_is_already_used_afterwards() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_whose_caller_gave_up_still_finishes_and_leaves_nothing_in_flight() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = authenticator(&mock);
     identity(&auth, alice(&mock)).await;
     let code = alice(&mock);

@@ -2,20 +2,19 @@
 //! typed catalog error, the token cache under load and under faults, and the code ledger.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{
-    assert_upstream, bounded, cause, feishu, identity, mint, refused, shared_stores, short_timeout,
-    start,
-};
 use silent_login::catalog::{FeishuCode, SilentLoginCode};
 use silent_login::{AuthCode, Authenticator, ErrorCode, Feishu, LoginError, ProviderKind};
 use silent_login_mock::{
-    demo, CodeKind, Endpoint, Fault, FeishuApp, MintCode, MockPlatform, MockUser, Provider,
-    UserStatus,
+    demo, CodeKind, Endpoint, Fault, FeishuApp, MintCode, MockPlatform, MockUser, UserStatus,
+};
+use support::{
+    assert_upstream, bounded, cause, feishu, identity, mint, refused, shared_stores, short_timeout,
+    start_mock,
 };
 
 const TOKEN: Endpoint = Endpoint::FeishuAppAccessToken;
@@ -43,7 +42,7 @@ fn calls(mock: &MockPlatform, endpoint: Endpoint) -> u64 {
 
 #[tokio::test]
 async fn alice_logs_in_with_her_user_id_open_id_union_id_name_and_tenant_key() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let user = identity(&authenticator(&mock), alice(&mock)).await;
     assert_eq!(user.provider, ProviderKind::Feishu);
     assert_eq!(user.user_id, "alice");
@@ -65,7 +64,7 @@ async fn alice_logs_in_with_her_user_id_open_id_union_id_name_and_tenant_key() {
 
 #[tokio::test]
 async fn bob_logs_in_with_his_ids() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let user = identity(
         &authenticator(&mock),
         mint(&mock, MintCode::feishu(demo::BOB)),
@@ -78,7 +77,7 @@ async fn bob_logs_in_with_his_ids() {
 
 #[tokio::test]
 async fn a_lark_app_logs_in_as_lark_and_explains_errors_from_the_feishu_catalog() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = Authenticator::new(
         Feishu::lark(demo::FEISHU_APP_ID, demo::FEISHU_APP_SECRET).api_base(mock.base_url()),
     );
@@ -99,7 +98,7 @@ async fn a_lark_app_logs_in_as_lark_and_explains_errors_from_the_feishu_catalog(
 
 #[tokio::test]
 async fn a_re_presented_code_is_already_used_without_calling_the_platform() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = authenticator(&mock);
     let code = alice(&mock);
     identity(&auth, code.clone()).await;
@@ -118,7 +117,7 @@ async fn a_re_presented_code_is_already_used_without_calling_the_platform() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_presentations_of_one_code_share_one_exchange_and_one_result() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = Arc::new(authenticator(&mock));
     identity(&auth, alice(&mock)).await;
     mock.inject_fault(EXCHANGE, Fault::Latency(Duration::from_millis(200)), 1);
@@ -153,7 +152,7 @@ async fn concurrent_presentations_of_one_code_share_one_exchange_and_one_result(
 
 #[tokio::test]
 async fn a_code_used_elsewhere_is_refused_by_the_platform_as_20007() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let code = alice(&mock);
     identity(&authenticator(&mock), code.clone()).await;
 
@@ -171,7 +170,7 @@ async fn a_code_used_elsewhere_is_refused_by_the_platform_as_20007() {
 
 #[tokio::test]
 async fn a_code_older_than_five_minutes_is_refused_as_20007() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let code = alice(&mock);
     mock.advance_clock(Duration::from_secs(301));
 
@@ -183,7 +182,7 @@ async fn a_code_older_than_five_minutes_is_refused_as_20007() {
 
 #[tokio::test]
 async fn a_gadget_login_code_is_refused_as_20007() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let code = mint(
         &mock,
         MintCode::feishu(demo::ALICE).with_kind(CodeKind::FeishuGadget),
@@ -222,9 +221,9 @@ async fn a_code_minted_for_another_app_is_refused_as_20024() {
 
 #[tokio::test]
 async fn a_user_taken_out_of_the_visible_scope_after_minting_is_refused_as_20010() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let code = alice(&mock);
-    mock.set_visible(Provider::Feishu, demo::ALICE, false);
+    mock.set_visible(ProviderKind::Feishu, demo::ALICE, false);
 
     let error = refused(&authenticator(&mock), code).await;
 
@@ -237,7 +236,7 @@ async fn a_user_taken_out_of_the_visible_scope_after_minting_is_refused_as_20010
 
 #[tokio::test]
 async fn a_resigned_user_is_refused_as_20021() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let code = mint(&mock, MintCode::feishu(demo::DAVE));
 
     let error = refused(&authenticator(&mock), code).await;
@@ -251,7 +250,7 @@ async fn a_resigned_user_is_refused_as_20021() {
 
 #[tokio::test]
 async fn a_user_frozen_after_minting_is_refused_as_20022() {
-    let mock = start().await;
+    let mock = start_mock().await;
     for (user, status) in [(demo::ERIN, None), (demo::ALICE, Some(UserStatus::Frozen))] {
         let code = mint(&mock, MintCode::feishu(user));
         if let Some(status) = status {
@@ -274,7 +273,7 @@ async fn a_user_frozen_after_minting_is_refused_as_20022() {
 
 #[tokio::test]
 async fn a_wrong_secret_is_refused_as_10015_and_never_borrows_the_right_secrets_token() {
-    let mock = start().await;
+    let mock = start_mock().await;
     for (store_name, store) in shared_stores() {
         let right = Authenticator::with_store(Arc::new(feishu(&mock)), store.clone());
         identity(&right, alice(&mock)).await;
@@ -306,7 +305,7 @@ async fn a_wrong_secret_is_refused_as_10015_and_never_borrows_the_right_secrets_
 
 #[tokio::test]
 async fn an_unknown_platform_code_is_kept_with_its_raw_message() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = authenticator(&mock);
     identity(&auth, alice(&mock)).await;
     let message = "mock: an error no catalog knows";
@@ -324,7 +323,7 @@ async fn an_unknown_platform_code_is_kept_with_its_raw_message() {
     assert_eq!(
         error.code(),
         ErrorCode::Unknown {
-            provider: "feishu",
+            provider: ProviderKind::Feishu,
             code: 123_456
         }
     );
@@ -339,7 +338,7 @@ async fn an_unknown_platform_code_is_kept_with_its_raw_message() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_concurrent_logins_on_a_cold_cache_fetch_one_token() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = Arc::new(authenticator(&mock));
     let tasks: Vec<_> = (0..200_u32)
         .map(|i| {
@@ -364,7 +363,7 @@ async fn two_hundred_concurrent_logins_on_a_cold_cache_fetch_one_token() {
 
 #[tokio::test]
 async fn a_token_revoked_mid_run_is_refreshed_once_and_the_login_retried() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = authenticator(&mock);
     identity(&auth, alice(&mock)).await;
     assert_eq!(calls(&mock, TOKEN), 1);
@@ -381,7 +380,7 @@ async fn a_token_revoked_mid_run_is_refreshed_once_and_the_login_retried() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_token_revoked_under_load_is_refreshed_exactly_once() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = Arc::new(authenticator(&mock));
     identity(&auth, alice(&mock)).await;
     mock.revoke_tokens();
@@ -448,7 +447,7 @@ struct Faulted {
 /// One login with `fault` injected `times` on `endpoint` (the token cached first unless the
 /// fault is on the token endpoint), with a short configured timeout.
 async fn login_under(endpoint: Endpoint, fault: Fault, times: u32) -> Faulted {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = Authenticator::new(feishu(&mock).http_config(short_timeout(TIMEOUT)));
     if endpoint != TOKEN {
         identity(&auth, alice(&mock)).await;
@@ -558,7 +557,7 @@ async fn a_token_endpoint_fault_for_one_call_is_retried_and_the_login_succeeds()
         Fault::GarbledJson,
         Fault::ConnectionReset,
     ] {
-        let mock = start().await;
+        let mock = start_mock().await;
         let auth = Authenticator::new(feishu(&mock).http_config(short_timeout(TIMEOUT)));
         mock.inject_fault(TOKEN, fault.clone(), 1);
 
@@ -572,7 +571,7 @@ async fn a_token_endpoint_fault_for_one_call_is_retried_and_the_login_succeeds()
 
 #[tokio::test]
 async fn a_code_that_never_reached_the_platform_can_be_presented_again() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = Authenticator::new(feishu(&mock).http_config(short_timeout(TIMEOUT)));
     let code = alice(&mock);
     mock.inject_fault(TOKEN, Fault::HttpStatus(503), TOKEN_ATTEMPTS as u32);
@@ -586,7 +585,7 @@ async fn a_code_that_never_reached_the_platform_can_be_presented_again() {
 
 #[tokio::test]
 async fn a_code_the_platform_saw_is_already_used_afterwards() {
-    let mock = start().await;
+    let mock = start_mock().await;
     let auth = Authenticator::new(feishu(&mock).http_config(short_timeout(TIMEOUT)));
     identity(&auth, alice(&mock)).await;
     let code = alice(&mock);

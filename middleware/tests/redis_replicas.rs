@@ -1,16 +1,18 @@
 //! Many replicas behind a load balancer: two servers with the layer, one real `redis-server`.
-#![cfg(feature = "redis")]
+#![cfg(all(feature = "redis", feature = "axum"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
+mod support;
+
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::{routing::get, Router};
 use silent_login::store::RedisStore;
-use silent_login::{DingTalk, Identity, KeyRing, RevocationPolicy, SessionKey, SilentLoginLayer};
+use silent_login::{KeyRing, RevocationPolicy, SessionKey, SilentLoginLayer};
 use silent_login_mock::{demo, Endpoint, MintCode, MockPlatform};
+use support::{dingtalk, me, serve};
 
 /// A `redis-server` on a free loopback port, stopped on drop.
 struct RedisServer {
@@ -69,10 +71,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn me(user: Identity) -> String {
-    user.user_id
-}
-
 struct Replica {
     base: String,
 }
@@ -83,20 +81,14 @@ async fn replica(
     keys: KeyRing,
     policy: RevocationPolicy,
 ) -> Replica {
-    let provider = DingTalk::new(demo::DINGTALK_APP_KEY, demo::DINGTALK_APP_SECRET)
-        .corp_id(demo::DINGTALK_CORP_ID)
-        .api_base(mock.base_url());
-    let layer = SilentLoginLayer::new(provider)
+    let layer = SilentLoginLayer::new(dingtalk(mock))
         .store(Arc::new(store))
         .session_keys(keys)
         .secure_cookie(false)
         .revocation_policy(policy);
     let app = Router::new().route("/api/me", get(me)).layer(layer);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     Replica {
-        base: format!("http://{addr}"),
+        base: serve(app).await,
     }
 }
 
@@ -119,12 +111,7 @@ async fn wait_until(mut condition: impl FnMut() -> bool) {
 }
 
 async fn login(client: &reqwest::Client, replica: &Replica, code: &str) -> reqwest::Response {
-    client
-        .post(format!("{}/api/login", replica.base))
-        .json(&serde_json::json!({ "tmp_auth_code": code }))
-        .send()
-        .await
-        .unwrap()
+    support::login(client, &replica.base, code).await
 }
 
 async fn token_for(
@@ -203,7 +190,7 @@ async fn setup(policy: RevocationPolicy) -> Setup {
         mock,
         a,
         b,
-        client: reqwest::Client::new(),
+        client: support::client(),
     }
 }
 
@@ -217,10 +204,8 @@ async fn a_session_from_one_replica_is_accepted_by_the_other_and_logout_reaches_
         client,
     } = setup(RevocationPolicy::FailClosed).await;
     let token = token_for(&client, &mock, &a, demo::ALICE).await;
-    assert_eq!(
-        me_status(&client, &b, &token).await,
-        (200, serde_json::Value::String("alice".into()))
-    );
+    let (status, me) = me_status(&client, &b, &token).await;
+    assert_eq!((status, &me["user_id"]), (200, &serde_json::json!("alice")));
 
     let out = client
         .post(format!("{}/api/logout", a.base))
@@ -478,7 +463,7 @@ async fn key_rotation_across_replicas() {
         RevocationPolicy::FailClosed,
     )
     .await;
-    let client = reqwest::Client::new();
+    let client = support::client();
 
     let from_b = token_for(&client, &mock, &b, demo::ALICE).await;
     assert_eq!(
@@ -608,7 +593,11 @@ async fn a_double_submit_of_a_refused_code_shares_the_refusal() {
         1,
     );
     let code = mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap();
-    mock.set_visible(silent_login_mock::Provider::DingTalk, demo::ALICE, false);
+    mock.set_visible(
+        silent_login_mock::ProviderKind::DingTalk,
+        demo::ALICE,
+        false,
+    );
 
     let (first, second) = tokio::join!(login(&client, &a, &code), async {
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -1,4 +1,5 @@
-//! The emulator's clock: real time plus an offset that tests can push forward.
+//! The emulator's clock: real time plus an offset that tests can push forward, so that codes
+//! and tokens expire without a test waiting minutes for them.
 
 use std::time::{Duration, Instant};
 

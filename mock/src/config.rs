@@ -1,12 +1,13 @@
-//! The YAML configuration file of the `silent-login-mock` binary (see the crate docs).
+//! The YAML configuration file of the `silent-login-mock` binary (see the crate docs): the apps,
+//! users and rate limit an emulator starts with.
 
-use std::fmt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::app::{DingTalkApp, FeishuApp};
 use crate::demo;
-use crate::model::{DingTalkApp, FeishuApp, MockUser};
+use crate::user::MockUser;
 
 /// The organizations an emulator starts with: apps and users, plus the token rate limit.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,16 +53,9 @@ impl MockConfig {
 }
 
 /// A configuration file that could not be read or parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct ConfigError(String);
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 #[cfg(test)]
 mod tests {

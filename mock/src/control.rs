@@ -12,13 +12,16 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use silent_login_catalog::ProviderKind;
 use tower_http::cors::CorsLayer;
 
+use crate::app::{DingTalkApp, FeishuApp};
+use crate::code::{CodeKind, MintCode};
 use crate::endpoint::{Endpoint, Stats};
-use crate::faults::Fault;
-use crate::model::{CodeKind, DingTalkApp, FeishuApp, MintCode, MockUser, Provider, UserStatus};
+use crate::fault::Fault;
 use crate::shim;
 use crate::state::Shared;
+use crate::user::{MockUser, UserStatus};
 
 /// The `/_mock` routes.
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -59,7 +62,7 @@ fn done() -> Json<serde_json::Value> {
 
 #[derive(Deserialize)]
 struct CodeRequest {
-    provider: Provider,
+    provider: ProviderKind,
     #[serde(default, alias = "appId", alias = "app_id", alias = "app_key")]
     app: Option<String>,
     user: String,
@@ -72,15 +75,17 @@ struct CodeRequest {
 async fn mint_code(State(shared): State<Arc<Shared>>, Body(req): Body<CodeRequest>) -> Response {
     let mut state = shared.lock();
     let app = match req.provider {
-        Provider::DingTalk => {
+        ProviderKind::DingTalk => {
             state.resolve_dingtalk_app(req.app.as_deref(), req.corp_id.as_deref())
         }
-        Provider::Feishu => Ok(state.resolve_feishu_app(req.app.as_deref())),
+        ProviderKind::Feishu | ProviderKind::Lark => {
+            Ok(state.resolve_feishu_app(req.app.as_deref()))
+        }
     };
     let minted = app.and_then(|app| {
         let kind = req.kind.unwrap_or(match req.provider {
-            Provider::DingTalk => CodeKind::H5,
-            Provider::Feishu => CodeKind::FeishuWebApp,
+            ProviderKind::DingTalk => CodeKind::H5,
+            ProviderKind::Feishu | ProviderKind::Lark => CodeKind::FeishuWebApp,
         });
         state.mint(&MintCode {
             provider: req.provider,
@@ -100,6 +105,7 @@ async fn mint_code(State(shared): State<Arc<Shared>>, Body(req): Body<CodeReques
 #[serde(tag = "provider", rename_all = "lowercase")]
 enum AppRequest {
     DingTalk(DingTalkApp),
+    #[serde(alias = "lark")]
     Feishu(FeishuApp),
 }
 
@@ -125,7 +131,7 @@ async fn add_user(
 
 #[derive(Deserialize)]
 struct UsersQuery {
-    provider: Option<Provider>,
+    provider: Option<ProviderKind>,
 }
 
 /// One row of the user picker.
@@ -146,8 +152,7 @@ async fn list_users(
 ) -> impl IntoResponse {
     let state = shared.lock();
     let rows: Vec<UserRow> = state
-        .users
-        .values()
+        .users()
         .map(|u| UserRow {
             id: u.id.clone(),
             name: u.name.clone(),
@@ -163,7 +168,7 @@ async fn list_users(
 
 #[derive(Deserialize)]
 struct VisibilityRequest {
-    provider: Provider,
+    provider: ProviderKind,
     user: String,
     visible: bool,
 }
@@ -189,8 +194,7 @@ async fn advance_clock(
 ) -> impl IntoResponse {
     shared
         .lock()
-        .clock
-        .advance(Duration::from_secs(req.advance_secs));
+        .advance_clock(Duration::from_secs(req.advance_secs));
     done()
 }
 

@@ -8,31 +8,12 @@
 //! | [`DAVE`] | resigned (Feishu 20021; the DingTalk client refuses to mint) |
 //! | [`ERIN`] | frozen (Feishu 20022; the DingTalk client refuses to mint) |
 
-use crate::model::{DingTalkApp, FeishuApp, MockUser, UserStatus};
-
-/// The demo DingTalk app's `appkey`.
-pub const DINGTALK_APP_KEY: &str = "dingdemoappkey";
-/// The demo DingTalk app's `appsecret`.
-pub const DINGTALK_APP_SECRET: &str = "dingdemo-secret-0123456789";
-/// The demo DingTalk organization's `corpId`.
-pub const DINGTALK_CORP_ID: &str = "dingdemocorp";
-/// The demo Feishu app's `app_id`.
-pub const FEISHU_APP_ID: &str = "cli_demo0123456789";
-/// The demo Feishu app's `app_secret`.
-pub const FEISHU_APP_SECRET: &str = "feishu-demo-secret-0123456789";
-/// The demo Feishu tenant's `tenant_key`.
-pub const FEISHU_TENANT_KEY: &str = "demo_tenant";
-
-/// An ordinary user.
-pub const ALICE: &str = "alice";
-/// An organization admin.
-pub const BOB: &str = "bob";
-/// A user outside the app's visible scope.
-pub const CAROL: &str = "carol";
-/// A user who has resigned.
-pub const DAVE: &str = "dave";
-/// A user whose account is frozen.
-pub const ERIN: &str = "erin";
+use crate::app::{DingTalkApp, FeishuApp};
+pub use crate::demo_ids::{
+    ALICE, BOB, CAROL, DAVE, DINGTALK_APP_KEY, DINGTALK_APP_SECRET, DINGTALK_CORP_ID, ERIN,
+    FEISHU_APP_ID, FEISHU_APP_SECRET, FEISHU_TENANT_KEY,
+};
+use crate::user::{MockUser, UserStatus};
 
 /// The demo DingTalk app.
 pub fn dingtalk_app() -> DingTalkApp {

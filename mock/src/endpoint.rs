@@ -1,11 +1,13 @@
 //! The emulated platform endpoints and the per-endpoint call counts.
+//!
+//! Lark has no endpoints of its own here: it is Feishu's API on another host, see `api_of`.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::model::Provider;
+use silent_login_catalog::ProviderKind;
 
 /// An emulated platform endpoint; serialized as its path (e.g. `"/gettoken"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -61,13 +63,22 @@ impl Endpoint {
     }
 
     /// The platform the endpoint belongs to.
-    pub fn provider(&self) -> Provider {
+    pub fn provider(&self) -> ProviderKind {
         match self {
             Self::DingTalkGetToken
             | Self::DingTalkGetUserInfoV2
-            | Self::DingTalkGetUserInfoLegacy => Provider::DingTalk,
-            _ => Provider::Feishu,
+            | Self::DingTalkGetUserInfoLegacy => ProviderKind::DingTalk,
+            _ => ProviderKind::Feishu,
         }
+    }
+}
+
+/// The provider whose endpoints serve `provider`: Lark is Feishu's API on another host, so the
+/// emulator files Lark's codes and visibility under Feishu.
+pub(crate) fn api_of(provider: ProviderKind) -> ProviderKind {
+    match provider {
+        ProviderKind::DingTalk => ProviderKind::DingTalk,
+        ProviderKind::Feishu | ProviderKind::Lark => ProviderKind::Feishu,
     }
 }
 

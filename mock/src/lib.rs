@@ -45,7 +45,8 @@
 //!
 //! # Control API
 //!
-//! JSON under `/_mock`, with permissive CORS:
+//! JSON under `/_mock`, with permissive CORS. Wherever a `provider` is named, `"lark"` is
+//! accepted too and means Feishu (one API, two hosts):
 //!
 //! | request | effect |
 //! |---|---|
@@ -56,7 +57,7 @@
 //! | `POST /_mock/clock {"advance_secs":N}` | [`MockPlatform::advance_clock`] |
 //! | `POST /_mock/faults {"endpoint":"/gettoken","fault":{"kind":"latency","ms":500},"times":N}` | [`MockPlatform::inject_fault`], see [`Fault`] |
 //! | `POST /_mock/revoke_tokens` | [`MockPlatform::revoke_tokens`] |
-//! | `POST /_mock/reset` | clears faults and stats |
+//! | `POST /_mock/reset` | clears faults, stats and rate-limit windows |
 //! | `GET /_mock/stats` | `{"calls":{"/gettoken":3,…}}` |
 //! | `GET /_mock/jsapi.js` | the browser shim: `window.dd`, `window.h5sdk`, `window.tt` |
 //!
@@ -98,26 +99,39 @@
 //! token_rate_limit: 20                 # token calls per second per app; 0 = unlimited
 //! ```
 
+// Modules in layers, from the leaves up: each imports only from the layers above it.
+
+// Leaves: nothing from this crate.
 mod clock;
-mod config;
-mod control;
-pub mod demo;
-mod dingtalk;
+mod demo_ids;
 mod endpoint;
-mod faults;
-mod feishu;
-mod ids;
-mod mint;
-mod model;
-mod platform;
+mod fault;
+mod random;
 mod server;
 mod shim;
+
+// The data model, and the demo organization made of it.
+mod app;
+mod code;
+mod user;
+
+pub mod demo;
+
+mod config;
+
+// The emulator's state and rules, then the HTTP faces that call into it.
 mod state;
 
+mod control;
+mod provider;
+
+mod platform;
+
+pub use app::{DingTalkApp, FeishuApp};
+pub use code::{CodeKind, JsapiError, MintCode};
 pub use config::{ConfigError, MockConfig};
 pub use endpoint::{Endpoint, Stats};
-pub use faults::Fault;
-pub use model::{
-    CodeKind, DingTalkApp, FeishuApp, JsapiError, MintCode, MockUser, Provider, UserStatus,
-};
+pub use fault::Fault;
 pub use platform::{MockPlatform, MockPlatformBuilder};
+pub use silent_login_catalog::ProviderKind;
+pub use user::{MockUser, UserStatus};

@@ -1,21 +1,25 @@
 //! [`MockPlatform`], the running emulator, and [`MockPlatformBuilder`], which sets it up.
+//!
+//! The top of the crate: it wires the state, the platform endpoints and the control API together.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::middleware::from_fn_with_state;
 use axum::Router;
+use silent_login_catalog::ProviderKind;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::app::{DingTalkApp, FeishuApp};
+use crate::code::{JsapiError, MintCode};
 use crate::config::MockConfig;
 use crate::endpoint::{Endpoint, Stats};
-use crate::faults::{self, Fault};
-use crate::model::{DingTalkApp, FeishuApp, JsapiError, MintCode, MockUser, Provider};
+use crate::fault::Fault;
 use crate::state::{Shared, State};
-use crate::{control, dingtalk, feishu, server};
+use crate::user::MockUser;
+use crate::{control, provider, server};
 
 /// A running emulator of both platforms. Stops serving when dropped (or on [`shutdown`](Self::shutdown)).
 #[derive(Debug)]
@@ -57,7 +61,7 @@ impl MockPlatform {
 
     /// Moves the emulator's clock forward (codes, tokens and user tokens age).
     pub fn advance_clock(&self, by: Duration) {
-        self.shared.lock().clock.advance(by);
+        self.shared.lock().advance_clock(by);
     }
 
     /// Makes the next `times` calls to `endpoint` misbehave with `fault` (queued after earlier faults).
@@ -70,7 +74,7 @@ impl MockPlatform {
         self.shared.lock().stats()
     }
 
-    /// Clears injected faults and stats.
+    /// Clears injected faults, stats and the token endpoints' rate-limit windows.
     pub fn reset(&self) {
         self.shared.lock().reset();
     }
@@ -80,8 +84,8 @@ impl MockPlatform {
         self.shared.lock().revoke_app_tokens();
     }
 
-    /// Puts a user inside or outside the visible scope of `provider`'s apps.
-    pub fn set_visible(&self, provider: Provider, user_id: &str, visible: bool) {
+    /// Puts a user inside or outside the visible scope of `provider`'s apps (Lark's are Feishu's).
+    pub fn set_visible(&self, provider: ProviderKind, user_id: &str, visible: bool) {
         self.shared.lock().set_visible(provider, user_id, visible);
     }
 
@@ -187,20 +191,7 @@ impl MockPlatformBuilder {
 
     /// Binds the address and starts serving on the current tokio runtime.
     pub async fn start(self) -> io::Result<MockPlatform> {
-        let mut state = State::default();
-        for app in self.config.dingtalk_apps {
-            state.add_dingtalk_app(app);
-        }
-        for app in self.config.feishu_apps {
-            state.add_feishu_app(app);
-        }
-        for user in self.config.users {
-            state.add_user(user);
-        }
-        if let Some(limit) = self.config.token_rate_limit {
-            state.token_rate_limit = limit;
-        }
-        let shared = Arc::new(Shared::new(state));
+        let shared = Arc::new(Shared::new(State::new(self.config)));
         let listener = TcpListener::bind(self.listen).await?;
         let addr = listener.local_addr()?;
         let task = server::spawn(listener, router(Arc::clone(&shared)));
@@ -215,9 +206,7 @@ impl MockPlatformBuilder {
 
 /// Both platforms' endpoints behind the fault middleware, plus the control API.
 fn router(shared: Arc<Shared>) -> Router {
-    dingtalk::routes()
-        .merge(feishu::routes())
-        .layer(from_fn_with_state(Arc::clone(&shared), faults::apply))
+    provider::routes(Arc::clone(&shared))
         .merge(control::routes())
         .with_state(shared)
 }

@@ -19,7 +19,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
-use crate::faults::ResetConnection;
+/// Marks a response whose connection the server must drop instead of answering.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResetConnection;
 
 /// Serves `router` on `listener` until the returned task is aborted (which ends every connection).
 pub(crate) fn spawn(listener: TcpListener, router: Router) -> JoinHandle<()> {
@@ -43,16 +45,9 @@ pub(crate) fn spawn(listener: TcpListener, router: Router) -> JoinHandle<()> {
 }
 
 /// The error that makes hyper drop a connection without answering.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("connection reset by fault injection")]
 struct DropConnection;
-
-impl std::fmt::Display for DropConnection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection reset by fault injection")
-    }
-}
-
-impl std::error::Error for DropConnection {}
 
 async fn serve_connection(stream: TcpStream, router: Router) {
     let _ = stream.set_nodelay(true);

@@ -343,6 +343,39 @@ async fn the_user_list_reflects_per_provider_visibility() {
 }
 
 #[tokio::test]
+async fn lark_is_accepted_wherever_the_control_api_takes_a_provider() {
+    let mock = MockPlatform::builder().start().await.unwrap();
+    let app =
+        json!({ "provider": "lark", "app_id": "cli_l", "app_secret": "s", "tenant_key": "t" });
+    assert_eq!(control(&mock, "apps", app).await.0, 200);
+    let user = json!({ "id": "zoe", "name": "Zoe", "tenant_key": "t" });
+    assert_eq!(control(&mock, "users", user).await.0, 200);
+    let hide = json!({ "provider": "lark", "user": "zoe", "visible": false });
+    assert_eq!(control(&mock, "visibility", hide).await.0, 200);
+
+    let users: Value = reqwest::get(format!("{}/_mock/users?provider=lark", mock.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(users[0]["visible"], false);
+    let (status, body) =
+        control(&mock, "codes", json!({ "provider": "lark", "user": "zoe" })).await;
+    assert_eq!(
+        (status, body["errCode"].as_i64()),
+        (400, Some(10228)),
+        "{body}"
+    );
+
+    let show = json!({ "provider": "feishu", "user": "zoe", "visible": true });
+    control(&mock, "visibility", show).await;
+    let (status, body) =
+        control(&mock, "codes", json!({ "provider": "lark", "user": "zoe" })).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
 async fn revoke_tokens_over_http() {
     let mock = start().await;
     let body: Value = reqwest::get(gettoken_url(&mock))

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use silent_login_mock::{
-    demo, CodeKind, DingTalkApp, JsapiError, MintCode, MockPlatform, MockUser, Provider,
+    demo, CodeKind, DingTalkApp, JsapiError, MintCode, MockPlatform, MockUser, ProviderKind,
 };
 
 async fn start() -> MockPlatform {
@@ -209,10 +209,10 @@ async fn a_user_outside_the_visible_scope_is_40079_and_the_code_is_consumed() {
 async fn set_visible_moves_a_user_in_and_out_of_scope() {
     let mock = start().await;
     let token = token(&mock).await;
-    mock.set_visible(Provider::DingTalk, demo::CAROL, true);
+    mock.set_visible(ProviderKind::DingTalk, demo::CAROL, true);
     let code = mock.mint_code(MintCode::dingtalk(demo::CAROL)).unwrap();
     assert_eq!(exchange(&mock, &token, &code).await["errcode"], 0);
-    mock.set_visible(Provider::DingTalk, demo::ALICE, false);
+    mock.set_visible(ProviderKind::DingTalk, demo::ALICE, false);
     let code = mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap();
     assert_eq!(exchange(&mock, &token, &code).await["errcode"], 40079);
 }
@@ -227,7 +227,7 @@ async fn the_client_refuses_to_mint_for_resigned_frozen_or_foreign_users() {
         .unwrap();
     for user in [demo::DAVE, demo::ERIN] {
         let err: JsapiError = mock.mint_code(MintCode::dingtalk(user)).unwrap_err();
-        assert_eq!(err.provider, Provider::DingTalk);
+        assert_eq!(err.provider, ProviderKind::DingTalk);
         assert_eq!(err.code, 3);
     }
     let err = mock.mint_code(MintCode::dingtalk("zoe")).unwrap_err();

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use silent_login_mock::{demo, CodeKind, FeishuApp, MintCode, MockPlatform, Provider};
+use silent_login_mock::{demo, CodeKind, FeishuApp, MintCode, MockPlatform, ProviderKind};
 
 const APP_TOKEN: &str = "/open-apis/auth/v3/app_access_token/internal";
 const TENANT_TOKEN: &str = "/open-apis/auth/v3/tenant_access_token/internal";
@@ -274,7 +274,7 @@ async fn resigned_is_20021_and_frozen_20022() {
 async fn the_client_refuses_an_invisible_user_with_10228() {
     let mock = start().await;
     let err = mock.mint_code(MintCode::feishu(demo::CAROL)).unwrap_err();
-    assert_eq!((err.provider, err.code), (Provider::Feishu, 10228));
+    assert_eq!((err.provider, err.code), (ProviderKind::Feishu, 10228));
     assert_eq!(serde_json::to_value(&err).unwrap()["errCode"], 10228);
     let err = mock
         .mint_code(MintCode::feishu(demo::ALICE).with_app("cli_nope"))
@@ -286,7 +286,7 @@ async fn the_client_refuses_an_invisible_user_with_10228() {
 async fn visibility_revoked_after_minting_is_20010() {
     let mock = start().await;
     let code = mock.mint_code(MintCode::feishu(demo::ALICE)).unwrap();
-    mock.set_visible(Provider::Feishu, demo::ALICE, false);
+    mock.set_visible(ProviderKind::Feishu, demo::ALICE, false);
     assert_eq!(code_error(&mock, &code).await, 20010);
 }
 
@@ -370,4 +370,25 @@ async fn user_info_with_an_unknown_token_is_99991668_and_an_expired_one_99991677
     assert_eq!(get(user_token.clone()).await.1, 0);
     mock.advance_clock(Duration::from_secs(101));
     assert_eq!(get(user_token).await, (400, 99_991_677));
+}
+
+#[tokio::test]
+async fn a_lark_code_is_exchanged_at_the_feishu_endpoints() {
+    let mock = start().await;
+    let lark = MintCode {
+        provider: ProviderKind::Lark,
+        ..MintCode::feishu(demo::ALICE)
+    };
+    let code = mock.mint_code(lark).unwrap();
+    let token = app_token(&mock).await;
+    let (status, body) = exchange(&mock, &token, &code).await;
+    assert_eq!((status, body["code"].as_i64()), (200, Some(0)), "{body}");
+}
+
+#[tokio::test]
+async fn hiding_a_user_from_lark_hides_them_from_feishu() {
+    let mock = start().await;
+    mock.set_visible(ProviderKind::Lark, demo::ALICE, false);
+    let err = mock.mint_code(MintCode::feishu(demo::ALICE)).unwrap_err();
+    assert_eq!(err.code, 10228);
 }

@@ -29,7 +29,7 @@ async fn run() -> Result<(), StartError> {
     }
     println!(
         "axum-demo ({}) listening: open {}",
-        backend.platform(),
+        backend.provider(),
         server.url()
     );
     tokio::select! {

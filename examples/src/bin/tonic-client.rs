@@ -41,7 +41,7 @@ struct Args {
         env = "SILENT_LOGIN_PROVIDER",
         default_value = "dingtalk"
     )]
-    provider: Platform,
+    provider: ProviderKind,
     /// A code got elsewhere, instead of minting one.
     #[arg(long, conflicts_with_all = ["token", "anonymous"])]
     code: Option<String>,
@@ -57,18 +57,18 @@ struct Args {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-enum Platform {
+enum ProviderKind {
     Dingtalk,
     Feishu,
     Lark,
 }
 
-impl Platform {
+impl ProviderKind {
     /// The emulator's provider name (Lark is Feishu there).
     fn mock_provider(self) -> &'static str {
         match self {
-            Platform::Dingtalk => "dingtalk",
-            Platform::Feishu | Platform::Lark => "feishu",
+            ProviderKind::Dingtalk => "dingtalk",
+            ProviderKind::Feishu | ProviderKind::Lark => "feishu",
         }
     }
 }

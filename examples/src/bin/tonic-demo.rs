@@ -29,7 +29,7 @@ async fn run() -> Result<(), StartError> {
     }
     println!(
         "tonic-demo ({}) listening on {}",
-        backend.platform(),
+        backend.provider(),
         server.url()
     );
     if let Some(mock) = backend.emulator() {

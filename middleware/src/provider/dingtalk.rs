@@ -7,8 +7,9 @@ use serde_json::Value;
 use silent_login_catalog::DingTalkCode;
 
 use super::{garbled, timed, trim_base, with_app_token, ExchangeFuture, Provider};
-use crate::error::{LoginError, Upstream};
+use crate::error::{Error, LoginError, Upstream};
 use crate::identity::{Identity, ProviderKind};
+use crate::misconfig::Problems;
 use crate::secret::{AppSecret, AppToken, AuthCode};
 use crate::token_cache::{FetchedToken, TokenCache};
 use crate::upstream::{HttpClient, HttpConfig};
@@ -34,17 +35,25 @@ pub struct DingTalk {
     corp_id: Option<String>,
     api_base: String,
     http: HttpClient,
+    problems: Problems,
 }
 
 impl DingTalk {
-    /// An app with its `AppKey` and `AppSecret` (开发者后台 → 凭证与基础信息).
+    /// An app with its `AppKey` and `AppSecret` (开发者后台 → 凭证与基础信息). An empty one is
+    /// a misconfiguration the layer refuses to start with.
     pub fn new(app_key: impl Into<String>, app_secret: impl Into<String>) -> Self {
+        let app_key = app_key.into();
+        let secret = AppSecret::new(app_secret);
+        let mut problems = Problems::default();
+        problems.non_empty("the DingTalk AppKey", &app_key);
+        problems.non_empty("the DingTalk AppSecret", secret.expose());
         Self {
-            app_key: app_key.into(),
-            secret: AppSecret::new(app_secret),
+            app_key,
+            secret,
             corp_id: None,
             api_base: DINGTALK_API_BASE.to_owned(),
             http: HttpClient::new(HttpConfig::default()),
+            problems,
         }
     }
 
@@ -55,10 +64,13 @@ impl DingTalk {
         self
     }
 
-    /// Another API host: the emulator, a proxy (default `https://oapi.dingtalk.com`).
+    /// Another API host: the emulator, a proxy (default `https://oapi.dingtalk.com`). Anything
+    /// but an http(s) URL is a misconfiguration the layer refuses to start with.
     #[must_use]
     pub fn api_base(mut self, base: impl Into<String>) -> Self {
         self.api_base = trim_base(base);
+        self.problems
+            .http_url("the DingTalk api_base", &self.api_base);
         self
     }
 
@@ -175,6 +187,10 @@ impl Provider for DingTalk {
         Box::pin(self.exchange_code(code, tokens))
     }
 
+    fn check_settings(&self) -> Result<(), Error> {
+        self.problems.check()
+    }
+
     fn code_already_used(&self) -> LoginError {
         LoginError::new(DingTalkCode::TmpAuthCodeNotFound)
             .with_cause("code_used")
@@ -211,7 +227,7 @@ impl Envelope {
                     errmsg: self.errmsg,
                     request_id: self.request_id.or(header_request_id),
                 };
-                Err(LoginError::from_platform("dingtalk", upstream))
+                Err(LoginError::from_platform(ProviderKind::DingTalk, upstream))
             }
         }
     }

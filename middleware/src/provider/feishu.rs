@@ -8,9 +8,10 @@ use serde_json::Value;
 use silent_login_catalog::FeishuCode;
 
 use super::{garbled, timed, trim_base, with_app_token, ExchangeFuture, Provider};
-use crate::error::{LoginError, Upstream};
+use crate::error::{Error, LoginError, Upstream};
 use crate::identity::{Identity, ProviderKind};
-use crate::secret::{AppSecret, AppToken, AuthCode};
+use crate::misconfig::Problems;
+use crate::secret::{AppSecret, AppToken, AuthCode, UserToken};
 use crate::token_cache::{FetchedToken, TokenCache};
 use crate::upstream::{HttpClient, HttpConfig};
 
@@ -39,17 +40,25 @@ pub struct Feishu {
     secret: AppSecret,
     api_base: String,
     http: HttpClient,
+    problems: Problems,
 }
 
 impl Feishu {
-    /// A Feishu app with its App ID and App Secret (开发者后台 → 凭证与基础信息).
+    /// A Feishu app with its App ID and App Secret (开发者后台 → 凭证与基础信息). An empty one
+    /// is a misconfiguration the layer refuses to start with.
     pub fn new(app_id: impl Into<String>, app_secret: impl Into<String>) -> Self {
+        let app_id = app_id.into();
+        let secret = AppSecret::new(app_secret);
+        let mut problems = Problems::default();
+        problems.non_empty("the Feishu App ID", &app_id);
+        problems.non_empty("the Feishu App Secret", secret.expose());
         Self {
             kind: ProviderKind::Feishu,
-            app_id: app_id.into(),
-            secret: AppSecret::new(app_secret),
+            app_id,
+            secret,
             api_base: FEISHU_API_BASE.to_owned(),
             http: HttpClient::new(HttpConfig::default()),
+            problems,
         }
     }
 
@@ -62,10 +71,13 @@ impl Feishu {
         }
     }
 
-    /// Another API host: the emulator, a proxy.
+    /// Another API host: the emulator, a proxy. Anything but an http(s) URL is a
+    /// misconfiguration the layer refuses to start with.
     #[must_use]
     pub fn api_base(mut self, base: impl Into<String>) -> Self {
         self.api_base = trim_base(base);
+        self.problems
+            .http_url("the Feishu api_base", &self.api_base);
         self
     }
 
@@ -115,14 +127,14 @@ impl Feishu {
         &self,
         app_token: &AppToken,
         code: &AuthCode,
-    ) -> Result<AppToken, LoginError> {
+    ) -> Result<UserToken, LoginError> {
         let url = format!("{}/open-apis/authen/v1/oidc/access_token", self.api_base);
         let request = self.http.post(&url).bearer_auth(app_token.expose()).json(
             &serde_json::json!({ "grant_type": "authorization_code", "code": code.expose() }),
         );
         let response = timed(
             "feishu.oidc_access_token",
-            self.http.send_json::<DataEnvelope<UserToken>>(request),
+            self.http.send_json::<DataEnvelope<UserTokenData>>(request),
         )
         .await?;
         let body = response.body;
@@ -132,11 +144,11 @@ impl Feishu {
             .and_then(|data| data.access_token)
             .filter(|token| !token.is_empty());
         token
-            .map(AppToken::new)
+            .map(UserToken::new)
             .ok_or_else(|| garbled("oidc/access_token answered without access_token"))
     }
 
-    async fn user_info(&self, user_token: &AppToken) -> Result<Identity, LoginError> {
+    async fn user_info(&self, user_token: &UserToken) -> Result<Identity, LoginError> {
         let url = format!("{}/open-apis/authen/v1/user_info", self.api_base);
         let request = self.http.get(&url).bearer_auth(user_token.expose());
         let response = timed(
@@ -206,6 +218,10 @@ impl Provider for Feishu {
         Box::pin(self.exchange_code(code, tokens))
     }
 
+    fn check_settings(&self) -> Result<(), Error> {
+        self.problems.check()
+    }
+
     fn code_already_used(&self) -> LoginError {
         LoginError::new(FeishuCode::AuthCodeInvalid)
             .with_cause("code_used")
@@ -225,7 +241,7 @@ fn check(
         Some(errcode) => {
             let request_id = error.and_then(|error| error.log_id).or(header_log_id);
             Err(LoginError::from_platform(
-                "feishu",
+                ProviderKind::Feishu,
                 Upstream {
                     errcode,
                     errmsg: msg,
@@ -262,7 +278,7 @@ struct ErrorObject {
 }
 
 #[derive(Debug, Deserialize)]
-struct UserToken {
+struct UserTokenData {
     access_token: Option<String>,
 }
 

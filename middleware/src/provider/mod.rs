@@ -17,7 +17,7 @@ use std::time::Instant;
 pub use dingtalk::{DingTalk, DINGTALK_API_BASE};
 pub use feishu::{Feishu, FEISHU_API_BASE, LARK_API_BASE};
 
-use crate::error::LoginError;
+use crate::error::{Error, LoginError};
 use crate::identity::{Identity, ProviderKind};
 use crate::secret::AuthCode;
 use crate::token_cache::TokenCache;
@@ -36,6 +36,11 @@ pub trait Provider: Send + Sync + fmt::Debug + 'static {
     fn app_id(&self) -> &str;
     /// Exchanges `code` for the identity, with app tokens from `tokens`.
     fn exchange<'a>(&'a self, code: &'a AuthCode, tokens: &'a TokenCache) -> ExchangeFuture<'a>;
+    /// Whether the provider's settings can work (`Misconfigured` naming each bad setting); the
+    /// layer refuses to start otherwise.
+    fn check_settings(&self) -> Result<(), Error> {
+        Ok(())
+    }
     /// The platform's own error for a code that was already presented, narrowed to "already
     /// used" — what the platform itself would answer for a replay.
     fn code_already_used(&self) -> LoginError;
@@ -50,6 +55,9 @@ impl<P: Provider + ?Sized> Provider for std::sync::Arc<P> {
     }
     fn exchange<'a>(&'a self, code: &'a AuthCode, tokens: &'a TokenCache) -> ExchangeFuture<'a> {
         (**self).exchange(code, tokens)
+    }
+    fn check_settings(&self) -> Result<(), Error> {
+        (**self).check_settings()
     }
     fn code_already_used(&self) -> LoginError {
         (**self).code_already_used()

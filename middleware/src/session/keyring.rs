@@ -7,7 +7,7 @@ use cookie::{Cookie, CookieJar, Key};
 use silent_login_catalog::SilentLoginCode;
 
 use super::Session;
-use crate::error::LoginError;
+use crate::error::{Error, LoginError};
 use crate::secret::fingerprint;
 
 /// The sealed payload is bound to this name (the AEAD's associated data).
@@ -34,14 +34,15 @@ impl fmt::Debug for SessionKey {
 
 impl SessionKey {
     /// A key from at least 32 bytes of secret material.
-    pub fn from_bytes(material: &[u8]) -> Result<Self, LoginError> {
+    pub fn from_bytes(material: &[u8]) -> Result<Self, Error> {
         if material.len() < MIN_KEY_BYTES {
-            return Err(
-                LoginError::new(SilentLoginCode::SessionKeyInvalid).with_detail(format!(
+            return Err(Error::new(
+                SilentLoginCode::SessionKeyInvalid,
+                format!(
                     "a session key needs at least {MIN_KEY_BYTES} bytes; this one has {}",
                     material.len()
-                )),
-            );
+                ),
+            ));
         }
         Ok(Self {
             key: Key::derive_from(material),
@@ -57,9 +58,10 @@ impl SessionKey {
     /// assert!(SessionKey::parse("q8R7cLxkP0yfQ2l0bZ0mA1s9u7Xo2V3dW4eT6hYg5jE=").is_ok());
     /// assert!(SessionKey::parse("too-short").is_err());
     /// ```
-    pub fn parse(text: &str) -> Result<Self, LoginError> {
+    pub fn parse(text: &str) -> Result<Self, Error> {
         let text = text.trim();
-        let decoded = decode_hex(text)
+        let decoded = hex::decode(text)
+            .ok()
             .or_else(|| base64::engine::general_purpose::STANDARD.decode(text).ok())
             .or_else(|| {
                 base64::engine::general_purpose::STANDARD_NO_PAD
@@ -73,37 +75,26 @@ impl SessionKey {
                     .ok()
             })
             .ok_or_else(|| {
-                LoginError::new(SilentLoginCode::SessionKeyInvalid)
-                    .with_detail("a session key must be base64 or hex")
+                Error::new(
+                    SilentLoginCode::SessionKeyInvalid,
+                    "a session key must be base64 or hex",
+                )
             })?;
         Self::from_bytes(&decoded)
     }
 
     /// A new random key.
     pub fn generate() -> Self {
-        let mut material = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rng(), &mut material);
-        // 32 random bytes always satisfy from_bytes.
-        Self {
-            key: Key::derive_from(&material),
-            id: fingerprint(&[b"session-key", &material])[..8].to_owned(),
-        }
+        let key = Key::generate();
+        // The id is a fingerprint of the whole key, as `from_bytes` takes one of the material.
+        let id = fingerprint(&[b"session-key", key.master()])[..8].to_owned();
+        Self { key, id }
     }
 
     /// The public id carried in tokens: which key sealed them.
     pub fn id(&self) -> &str {
         &self.id
     }
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
-        .collect()
 }
 
 /// The current key (seals new sessions) and previous keys (still open old ones) — rotation
@@ -139,13 +130,13 @@ impl KeyRing {
 
     /// A ring from `SILENT_LOGIN_SESSION_KEY`'s form: keys separated by commas or whitespace,
     /// the current one first.
-    pub fn parse(text: &str) -> Result<Self, LoginError> {
+    pub fn parse(text: &str) -> Result<Self, Error> {
         let mut keys = text
             .split([',', ' ', '\n', '\t'])
             .filter(|part| !part.trim().is_empty())
             .map(SessionKey::parse);
         let current = keys.next().ok_or_else(|| {
-            LoginError::new(SilentLoginCode::SessionKeyInvalid).with_detail("no session key given")
+            Error::new(SilentLoginCode::SessionKeyInvalid, "no session key given")
         })??;
         keys.try_fold(Self::new(current), |ring, key| Ok(ring.with_previous(key?)))
     }
@@ -290,12 +281,14 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(ring.keys().count(), 2);
-        assert!(KeyRing::parse("")
-            .unwrap_err()
-            .is(SilentLoginCode::SessionKeyInvalid));
-        assert!(SessionKey::parse("c2hvcnQ=")
-            .unwrap_err()
-            .is(SilentLoginCode::SessionKeyInvalid));
+        assert_eq!(
+            KeyRing::parse("").unwrap_err().code(),
+            SilentLoginCode::SessionKeyInvalid
+        );
+        assert_eq!(
+            SessionKey::parse("c2hvcnQ=").unwrap_err().code(),
+            SilentLoginCode::SessionKeyInvalid
+        );
         assert!(format!("{:?}", SessionKey::parse(hex).unwrap()).contains("***"));
     }
 }

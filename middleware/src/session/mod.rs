@@ -1,17 +1,22 @@
-//! Sessions: sealed, self-contained tokens any replica holding the key can open.
+//! Sessions: sealed, self-contained tokens any replica holding the key can open; the check of
+//! every protected request; ending sessions early.
 //!
 //! A session token is `v1.<key id>.<sealed>`: the session (identity, id, issue and expiry times)
 //! as JSON, sealed with AES-256-GCM through the `cookie` crate's private jar. The key id says
 //! which key of the [`KeyRing`] sealed it, so a token from a rotated-out or foreign key is told
 //! apart from a tampered one.
 
+mod check;
 mod keyring;
 mod opened;
+mod revoke;
 
+pub use check::RevocationPolicy;
+pub(crate) use check::SessionCheck;
 pub use keyring::{KeyRing, SessionKey, MAX_TOKEN_BYTES, MIN_KEY_BYTES};
-pub(crate) use opened::{OpenedSessions, OPENED_SESSIONS};
+use opened::{OpenedSessions, OPENED_SESSIONS};
+pub use revoke::Sessions;
 
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::identity::Identity;
@@ -65,11 +70,4 @@ pub struct SessionInfo {
     pub issued_at_ms: u64,
     /// When the session ends, in Unix milliseconds.
     pub expires_at_ms: u64,
-}
-
-/// 128 random bits in hex.
-pub(crate) fn random_id() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }

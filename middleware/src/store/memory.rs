@@ -1,8 +1,9 @@
 //! The default store: one process's memory, with expiry.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
+
+use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{now_ms, LockToken, Store, StoreError, StoreFuture, StoredToken};
 use crate::identity::Identity;
@@ -68,22 +69,15 @@ impl MemoryStore {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock cannot leave the maps half-updated in a harmful way.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock()
     }
 
     fn revoked(&self) -> RwLockReadGuard<'_, Revoked> {
-        self.revoked
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.revoked.read()
     }
 
     fn revoked_mut(&self) -> RwLockWriteGuard<'_, Revoked> {
-        self.revoked
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.revoked.write()
     }
 
     /// How many entries the store holds (codes, revocations, tokens, locks), for tests and
@@ -144,7 +138,7 @@ impl Store for MemoryStore {
         if held {
             return ready(None);
         }
-        let holder = crate::session::random_id();
+        let holder = crate::secret::random_id();
         state.locks.insert(
             key.to_owned(),
             (holder.clone(), now + ttl.as_millis() as u64),

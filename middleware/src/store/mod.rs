@@ -25,16 +25,9 @@ use crate::secret::AppToken;
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
 /// The store could not be reached or answered nonsense.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("session store unavailable: {0}")]
 pub struct StoreError(pub String);
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "session store unavailable: {}", self.0)
-    }
-}
-
-impl std::error::Error for StoreError {}
 
 /// An app token with its expiry, as a shared cache holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]

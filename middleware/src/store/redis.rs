@@ -4,10 +4,11 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use parking_lot::{Mutex, RwLock};
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 
@@ -155,10 +156,7 @@ impl Shared {
             return Ok(connection.clone());
         }
         {
-            let mut last = self
-                .last_attempt
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut last = self.last_attempt.lock();
             if last.is_some_and(|at| at.elapsed() < RECONNECT_EVERY) {
                 return Err(StoreError("Redis is unreachable".to_owned()));
             }
@@ -216,18 +214,12 @@ impl Shared {
                 }
             }
         }
-        *self
-            .view
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = view;
+        *self.view.write() = view;
         Ok(())
     }
 
     fn apply(&self, message: &str) {
-        let mut view = self
-            .view
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut view = self.view.write();
         let now = now_ms();
         if let Some(rest) = message.strip_prefix("s ") {
             if let Some((until, id)) = rest.split_once(' ') {
@@ -408,7 +400,7 @@ impl Store for RedisStore {
     fn try_lock<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, Option<LockToken>> {
         Box::pin(async move {
             let redis_key = self.shared.key("lock", key);
-            let holder = crate::session::random_id();
+            let holder = crate::secret::random_id();
             let value = holder.clone();
             let acquired: Option<String> = self
                 .run("try_lock", |mut c| async move {
@@ -587,11 +579,7 @@ impl Store for RedisStore {
                 "the revocation feed from Redis is not live".to_owned(),
             ));
         }
-        let view = self
-            .shared
-            .view
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let view = self.shared.view.read();
         if view
             .sessions
             .get(session_id)

@@ -1,4 +1,5 @@
-//! `silent-login-mock`: the DingTalk + Feishu/Lark emulator as a standalone server.
+//! `silent-login-mock`: the DingTalk + Feishu/Lark emulator as a standalone server, for the
+//! clients under test that cannot start it in-process (browsers, other languages).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

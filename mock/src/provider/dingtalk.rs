@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -16,26 +15,12 @@ use http::{header, HeaderMap, HeaderValue};
 use serde_json::{json, Value};
 
 use crate::endpoint::Endpoint;
-use crate::ids;
-use crate::model::{MockUser, Provider, UserStatus};
-use crate::state::{ApiError, Shared, State as PlatformState, TokenKind};
-
-/// Access-token lifetime, seconds.
-const TOKEN_LIFETIME: u64 = 7200;
-
-/// `errcode` values this emulator answers with.
-mod errcode {
-    pub(super) const BAD_CREDENTIALS: i64 = 40089;
-    pub(super) const BAD_TOKEN: i64 = 40014;
-    pub(super) const MISSING_TOKEN: i64 = 41001;
-    pub(super) const MISSING_CODE: i64 = 41026;
-    pub(super) const NO_SUCH_CODE: i64 = 40078;
-    pub(super) const NO_AUTH_INFO: i64 = 40079;
-    pub(super) const RATE_LIMITED: i64 = 90002;
-}
+use crate::random;
+use crate::state::Shared;
+use crate::user::MockUser;
 
 /// The DingTalk routes.
-pub(crate) fn routes() -> Router<Arc<Shared>> {
+pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route(Endpoint::DingTalkGetToken.path(), get(get_token))
         .route(
@@ -49,11 +34,11 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
 }
 
 /// A DingTalk error in `endpoint`'s envelope (HTTP 200).
-pub(crate) fn error_response(endpoint: Endpoint, code: i64, msg: &str) -> Response {
+pub(super) fn error_response(endpoint: Endpoint, code: i64, msg: &str) -> Response {
     let body = json!({ "errcode": code, "errmsg": msg });
     match endpoint {
         Endpoint::DingTalkGetUserInfoV2 => topapi(body),
-        _ => reply(body, &ids::request_id()),
+        _ => reply(body, &random::request_id()),
     }
 }
 
@@ -67,7 +52,7 @@ fn reply(body: Value, request_id: &str) -> Response {
 
 /// A topapi answer: `request_id` in the body and in the header.
 fn topapi(mut body: Value) -> Response {
-    let request_id = ids::request_id();
+    let request_id = random::request_id();
     body["request_id"] = Value::String(request_id.clone());
     reply(body, &request_id)
 }
@@ -88,8 +73,8 @@ async fn get_token(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery)
     let result = shared.lock().dingtalk_token(key, secret);
     match result {
         Ok(token) => reply(
-            json!({ "errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": TOKEN_LIFETIME }),
-            &ids::request_id(),
+            json!({ "errcode": 0, "errmsg": "ok", "access_token": token.token, "expires_in": token.expires_in }),
+            &random::request_id(),
         ),
         Err(e) => error_response(Endpoint::DingTalkGetToken, e.code, &e.msg),
     }
@@ -145,7 +130,7 @@ async fn get_user_info_legacy(
                 "sys_level": sys_level(&user),
                 "name": user.name,
             }),
-            &ids::request_id(),
+            &random::request_id(),
         ),
         Err(e) => error_response(Endpoint::DingTalkGetUserInfoLegacy, e.code, &e.msg),
     }
@@ -180,65 +165,5 @@ fn sys_level(user: &MockUser) -> u8 {
         1
     } else {
         0
-    }
-}
-
-impl PlatformState {
-    /// `gettoken`: the app's token, the same one (renewed) while it is valid.
-    fn dingtalk_token(&mut self, key: &str, secret: &str) -> Result<String, ApiError> {
-        if self.rate_limited(Provider::DingTalk, key) {
-            let msg = format!(
-                "接口调用超过限制：应用每秒调用gettoken超过{}次，已被限流，请稍后重试",
-                self.token_rate_limit
-            );
-            return Err(ApiError::new(errcode::RATE_LIMITED, msg));
-        }
-        match self.dingtalk_apps.get(key) {
-            Some(app) if !secret.is_empty() && app.app_secret == secret => {}
-            _ => {
-                return Err(ApiError::new(
-                    errcode::BAD_CREDENTIALS,
-                    "不合法的corpid或corpsecret",
-                ))
-            }
-        }
-        let lifetime = Duration::from_secs(TOKEN_LIFETIME);
-        let now = self.clock.now();
-        if let Some((token, issued)) = self.current_token(TokenKind::DingTalk, key) {
-            issued.expires_at = now + lifetime;
-            return Ok(token);
-        }
-        Ok(self.new_app_token(TokenKind::DingTalk, key, ids::hex(32), lifetime))
-    }
-
-    /// `getuserinfo`: the user a code was minted for, by the rules of the real endpoint.
-    fn dingtalk_exchange(
-        &mut self,
-        token: Option<&str>,
-        code: Option<&str>,
-    ) -> Result<MockUser, ApiError> {
-        let token = token.filter(|t| !t.is_empty());
-        let token =
-            token.ok_or_else(|| ApiError::new(errcode::MISSING_TOKEN, "缺少access_token参数"))?;
-        let now = self.clock.now();
-        let app = match self.token(token) {
-            Some(t) if t.kind == TokenKind::DingTalk && t.expires_at > now => t.app.clone(),
-            _ => return Err(ApiError::new(errcode::BAD_TOKEN, "不合法的access_token")),
-        };
-        let code =
-            code.ok_or_else(|| ApiError::new(errcode::MISSING_CODE, "缺少tmp_auth_code参数"))?;
-        let no_such_code = || ApiError::new(errcode::NO_SUCH_CODE, "不存在的临时授权码");
-        let issued = self
-            .take_code(Provider::DingTalk, code)
-            .ok_or_else(no_such_code)?;
-        if !issued.kind.is_silent_login() || issued.app != app {
-            return Err(no_such_code());
-        }
-        let no_auth = || ApiError::new(errcode::NO_AUTH_INFO, "不存在的授权信息");
-        let user = self.users.get(&issued.user).ok_or_else(no_auth)?;
-        if !self.is_visible(Provider::DingTalk, user) || user.status != UserStatus::Active {
-            return Err(no_auth());
-        }
-        Ok(user.clone())
     }
 }

@@ -3,14 +3,13 @@
 //! exactly what is wrong (a misspelled name, an empty value, a code in the wrong place).
 
 use serde_json::Value;
-use silent_login_catalog::{lookup, DingTalkCode, KnownCode, RaisedBy, SilentLoginCode};
+use silent_login_catalog::{lookup, DingTalkCode, ProviderKind, RaisedBy, SilentLoginCode};
 
 use crate::error::LoginError;
-use crate::identity::ProviderKind;
 use crate::secret::AuthCode;
 
 /// The names a code may be sent under, in order of preference.
-pub const CODE_PARAMS: [&str; 4] = ["tmp_auth_code", "code", "authCode", "auth_code"];
+pub(crate) const CODE_PARAMS: [&str; 4] = ["tmp_auth_code", "code", "authCode", "auth_code"];
 /// The names a front end reports its JSAPI failure under (Feishu `errCode`/`errno`, DingTalk
 /// `errorCode`).
 const JSAPI_ERROR_PARAMS: [&str; 3] = ["errCode", "errorCode", "errno"];
@@ -18,7 +17,7 @@ const JSAPI_MESSAGE_PARAMS: [&str; 3] = ["errMsg", "errorMessage", "message"];
 
 /// What a login request asks for.
 #[derive(Debug, PartialEq, Eq)]
-pub enum LoginRequest {
+pub(crate) enum LoginRequest {
     /// Exchange this code.
     Code(AuthCode),
     /// The front end's JSAPI failed; explain its code.
@@ -27,7 +26,7 @@ pub enum LoginRequest {
 
 /// The body's kind, from `Content-Type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BodyKind {
+pub(crate) enum BodyKind {
     /// `application/json` (or `+json`).
     Json,
     /// `application/x-www-form-urlencoded`.
@@ -40,7 +39,7 @@ pub enum BodyKind {
 
 impl BodyKind {
     /// The kind of a `Content-Type` value (`None` when absent).
-    pub fn from_content_type(content_type: Option<&str>) -> Self {
+    pub(crate) fn from_content_type(content_type: Option<&str>) -> Self {
         let Some(value) = content_type else {
             return BodyKind::Empty;
         };
@@ -63,19 +62,7 @@ impl BodyKind {
 }
 
 /// Parses a login request of `provider` from its query string and body.
-///
-/// ```
-/// use silent_login::login::{parse_login, BodyKind, LoginRequest};
-/// use silent_login::ProviderKind;
-///
-/// let request = parse_login(ProviderKind::DingTalk, None, BodyKind::Json, br#"{"tmp_auth_code":"abc"}"#);
-/// assert!(matches!(request, Ok(LoginRequest::Code(_))));
-///
-/// let error = parse_login(ProviderKind::DingTalk, None, BodyKind::Json, br#"{"temp_auth_code":"abc"}"#).unwrap_err();
-/// assert_eq!(error.errcode(), 41026);
-/// assert_eq!(error.detail(), Some("got `temp_auth_code`, expected `tmp_auth_code`"));
-/// ```
-pub fn parse_login(
+pub(crate) fn parse_login(
     provider: ProviderKind,
     query: Option<&str>,
     kind: BodyKind,
@@ -170,7 +157,7 @@ fn jsapi_failure(provider: ProviderKind, params: &[(String, Value)]) -> Option<L
         });
     let known = number
         .and_then(|number| i32::try_from(number).ok())
-        .and_then(|code| lookup(provider.catalog(), code))
+        .and_then(|code| lookup(provider, code))
         .filter(|code| code.entry().raised_by == RaisedBy::Jsapi);
     let error = match known {
         Some(code) => LoginError::new(code),
@@ -182,14 +169,7 @@ fn jsapi_failure(provider: ProviderKind, params: &[(String, Value)]) -> Option<L
                 .unwrap_or_default()
         )),
     };
-    Some(narrow_single_cause(error))
-}
-
-fn narrow_single_cause(error: LoginError) -> LoginError {
-    match error.entry().map(|entry| entry.causes) {
-        Some([only]) => error.with_cause(only.id()),
-        _ => error,
-    }
+    Some(error.with_only_cause())
 }
 
 /// `temp_auth_code`, `tmpAuthCode`, `authcode`, `Code`: which accepted name was meant.
@@ -200,7 +180,7 @@ fn near_miss(key: &str) -> Option<&'static str> {
     }
     CODE_PARAMS
         .iter()
-        .map(|name| (*name, distance(&normalized, &normalize(name))))
+        .map(|name| (*name, strsim::levenshtein(&normalized, &normalize(name))))
         .filter(|(name, distance)| {
             let length = normalize(name).len();
             *distance == 0 || (length >= 8 && *distance <= 2)
@@ -209,26 +189,14 @@ fn near_miss(key: &str) -> Option<&'static str> {
         .map(|(name, _)| name)
 }
 
+/// Letters and digits only, lowercased, and no longer than a name could be: the distance is
+/// quadratic in the length.
 fn normalize(key: &str) -> String {
     key.chars()
         .filter(char::is_ascii_alphanumeric)
+        .take(64)
         .map(|c| c.to_ascii_lowercase())
         .collect()
-}
-
-/// Levenshtein distance; keys are short, so the quadratic table is tiny.
-fn distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().take(64).collect(), b.chars().collect());
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 /// A code nested one level down, e.g. `{"data": {"code": "…"}}`.
@@ -251,10 +219,9 @@ impl Problems {
     fn error(&self, dingtalk_cause: &str, ours: SilentLoginCode, detail: String) -> LoginError {
         let error = match self.provider {
             ProviderKind::DingTalk => {
-                LoginError::new(KnownCode::DingTalk(DingTalkCode::MissingTmpAuthCode))
-                    .with_cause(dingtalk_cause)
+                LoginError::new(DingTalkCode::MissingTmpAuthCode).with_cause(dingtalk_cause)
             }
-            ProviderKind::Feishu | ProviderKind::Lark => narrow_single_cause(LoginError::new(ours)),
+            ProviderKind::Feishu | ProviderKind::Lark => LoginError::new(ours).with_only_cause(),
         };
         error.with_detail(detail)
     }
@@ -283,7 +250,7 @@ impl Problems {
                 LoginError::new(DingTalkCode::MissingTmpAuthCode).with_cause("frontend_no_code")
             }
             ProviderKind::Feishu | ProviderKind::Lark => {
-                narrow_single_cause(LoginError::new(SilentLoginCode::AuthCodeEmpty))
+                LoginError::new(SilentLoginCode::AuthCodeEmpty).with_only_cause()
             }
         };
         error.with_detail(format!(
@@ -301,146 +268,4 @@ impl Problems {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dingtalk(
-        query: Option<&str>,
-        kind: BodyKind,
-        body: &str,
-    ) -> Result<LoginRequest, LoginError> {
-        parse_login(ProviderKind::DingTalk, query, kind, body.as_bytes())
-    }
-
-    fn code(value: &str) -> Result<LoginRequest, LoginError> {
-        Ok(LoginRequest::Code(AuthCode::parse(value).unwrap()))
-    }
-
-    #[test]
-    fn every_accepted_name_in_every_place_is_read() {
-        for name in CODE_PARAMS {
-            assert_eq!(
-                dingtalk(None, BodyKind::Json, &format!(r#"{{"{name}":"c1"}}"#)),
-                code("c1")
-            );
-            assert_eq!(
-                dingtalk(None, BodyKind::Form, &format!("{name}=c2")),
-                code("c2")
-            );
-            assert_eq!(
-                dingtalk(Some(&format!("{name}=c3")), BodyKind::Empty, ""),
-                code("c3")
-            );
-        }
-        assert_eq!(
-            dingtalk(
-                None,
-                BodyKind::from_content_type(Some("application/json; charset=utf-8")),
-                r#"{"code":"c"}"#
-            ),
-            code("c")
-        );
-    }
-
-    #[test]
-    fn near_misses_name_what_was_meant() {
-        for (got, expected) in [
-            ("temp_auth_code", "tmp_auth_code"),
-            ("tmpAuthCode", "tmp_auth_code"),
-            ("authcode", "authCode"),
-            ("Code", "code"),
-            ("tmp_authcode", "tmp_auth_code"),
-        ] {
-            let error =
-                dingtalk(None, BodyKind::Json, &format!(r#"{{"{got}":"abc"}}"#)).unwrap_err();
-            assert_eq!(error.errcode(), 41026, "{got}");
-            assert_eq!(
-                error.narrowed_cause().map(|c| c.id()),
-                Some("param_misspelled")
-            );
-            assert_eq!(
-                error.detail().unwrap(),
-                format!("got `{got}`, expected `{expected}`")
-            );
-        }
-        let feishu = parse_login(
-            ProviderKind::Feishu,
-            Some("temp_auth_code=x"),
-            BodyKind::Empty,
-            b"",
-        )
-        .unwrap_err();
-        assert!(feishu.is(SilentLoginCode::AuthCodeParamMisspelled));
-    }
-
-    #[test]
-    fn empty_missing_and_misplaced_codes_are_told_apart() {
-        let empty = dingtalk(None, BodyKind::Json, r#"{"tmp_auth_code":"  "}"#).unwrap_err();
-        assert_eq!(
-            empty.narrowed_cause().map(|c| c.id()),
-            Some("frontend_no_code")
-        );
-        let missing = dingtalk(None, BodyKind::Json, r#"{"user":"alice"}"#).unwrap_err();
-        assert_eq!(
-            missing.narrowed_cause().map(|c| c.id()),
-            Some("param_missing")
-        );
-        let nested = dingtalk(None, BodyKind::Json, r#"{"data":{"code":"x"}}"#).unwrap_err();
-        assert_eq!(
-            nested.narrowed_cause().map(|c| c.id()),
-            Some("query_string_wrong")
-        );
-        assert!(nested.detail().unwrap().contains("inside `data`"));
-        let feishu_empty = parse_login(
-            ProviderKind::Feishu,
-            None,
-            BodyKind::Json,
-            br#"{"code":""}"#,
-        )
-        .unwrap_err();
-        assert!(feishu_empty.is(SilentLoginCode::AuthCodeEmpty));
-    }
-
-    #[test]
-    fn bodies_that_cannot_be_read_are_refused_with_their_own_codes() {
-        assert!(dingtalk(None, BodyKind::Json, "{not json")
-            .unwrap_err()
-            .is(SilentLoginCode::LoginBodyMalformed));
-        assert!(dingtalk(None, BodyKind::Json, "[1,2]")
-            .unwrap_err()
-            .is(SilentLoginCode::LoginBodyMalformed));
-        assert!(
-            parse_login(ProviderKind::DingTalk, None, BodyKind::Form, &[0xff, 0xfe])
-                .unwrap_err()
-                .is(SilentLoginCode::LoginBodyMalformed)
-        );
-        assert!(dingtalk(None, BodyKind::Unsupported, "x")
-            .unwrap_err()
-            .is(SilentLoginCode::LoginBodyUnsupported));
-        assert!(dingtalk(None, BodyKind::Json, r#"{"code":42}"#)
-            .unwrap_err()
-            .is(SilentLoginCode::AuthCodeMalformed));
-    }
-
-    #[test]
-    fn a_reported_jsapi_failure_gets_its_catalog_entry() {
-        let Ok(LoginRequest::JsapiFailure(error)) = parse_login(
-            ProviderKind::Feishu,
-            None,
-            BodyKind::Json,
-            br#"{"errCode":10236,"errMsg":"invalid url"}"#,
-        ) else {
-            panic!("expected a JSAPI failure");
-        };
-        assert_eq!(error.errcode(), 10236);
-        let Ok(LoginRequest::JsapiFailure(unknown)) = dingtalk(
-            None,
-            BodyKind::Json,
-            r#"{"errorCode":3,"errorMessage":"1002,corpId不合法"}"#,
-        ) else {
-            panic!("expected a JSAPI failure");
-        };
-        assert!(unknown.is(SilentLoginCode::JsapiErrorUnknown));
-        assert!(unknown.detail().unwrap().contains("corpId不合法"));
-    }
-}
+mod tests;

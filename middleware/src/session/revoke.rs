@@ -5,15 +5,15 @@ use std::time::Duration;
 
 use silent_login_catalog::SilentLoginCode;
 
-use crate::error::LoginError;
+use super::SessionInfo;
+use crate::error::Error;
 use crate::identity::Identity;
-use crate::session::SessionInfo;
-use crate::store::{now_ms, Store};
+use crate::store::{now_ms, Store, StoreError};
 
 /// Revokes sessions in the layer's store; every replica sharing the store refuses them after.
 ///
 /// ```no_run
-/// # async fn demo(layer: silent_login::SilentLoginLayer, user: silent_login::Identity) -> Result<(), silent_login::LoginError> {
+/// # async fn demo(layer: silent_login::SilentLoginLayer, user: silent_login::Identity) -> Result<(), silent_login::Error> {
 /// layer.sessions().logout_all(&user).await?;
 /// # Ok(()) }
 /// ```
@@ -29,7 +29,7 @@ impl Sessions {
     }
 
     /// Ends one session.
-    pub async fn logout(&self, session: &SessionInfo) -> Result<(), LoginError> {
+    pub async fn logout(&self, session: &SessionInfo) -> Result<(), Error> {
         self.store
             .revoke_session(&session.id, session.expires_at_ms)
             .await
@@ -37,7 +37,7 @@ impl Sessions {
     }
 
     /// Ends every session of `user` issued until now, on every replica.
-    pub async fn logout_all(&self, user: &Identity) -> Result<(), LoginError> {
+    pub async fn logout_all(&self, user: &Identity) -> Result<(), Error> {
         self.store
             .revoke_user(&user.key(), now_ms(), self.session_ttl)
             .await
@@ -45,7 +45,7 @@ impl Sessions {
     }
 }
 
-fn unavailable(error: crate::store::StoreError) -> LoginError {
+fn unavailable(error: StoreError) -> Error {
     crate::metrics::store_failure("revoke");
-    LoginError::new(SilentLoginCode::StoreUnavailable).with_detail(error.to_string())
+    Error::new(SilentLoginCode::StoreUnavailable, error.to_string())
 }

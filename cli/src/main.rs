@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use silent_login_catalog::{canonical_provider, codes_of, find, lookup, KnownCode, Lang};
+use silent_login_catalog::{canonical_provider, codes_of, find, KnownCode, Lang};
 
 /// Explains DingTalk and Feishu/Lark silent-login error codes.
 #[derive(Debug, Parser)]
@@ -113,7 +113,7 @@ fn matches(code: i32, provider: Option<&str>) -> Result<Vec<KnownCode>, String> 
     let found = match provider {
         Some(name) => {
             let canonical = known_provider(name)?;
-            lookup(canonical, code).into_iter().collect()
+            KnownCode::from_key(canonical, code).into_iter().collect()
         }
         None => find(code),
     };

@@ -1,0 +1,141 @@
+//! The layer's configuration: plain options with their defaults ([`Config`], its cookie and its
+//! public paths, and the cookies built from them), and what every clone of the service shares
+//! ([`Shared`]). The builder in `layer.rs` writes it; the request path only reads it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cookie::{Cookie, SameSite};
+use silent_login_catalog::Lang;
+
+use crate::authenticator::Authenticator;
+use crate::misconfig::Problems;
+use crate::session::SessionCheck;
+
+/// Whether a request without a valid session reaches the inner service.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Refuse it with the catalog error (401). The default.
+    #[default]
+    Required,
+    /// Let it through without an [`Identity`](crate::Identity); handlers decide (the refusal
+    /// the layer would have answered is in the request's extensions as an
+    /// [`IdentityRejection`](crate::IdentityRejection)).
+    Optional,
+}
+
+/// The session cookie's attributes.
+#[derive(Clone, Debug)]
+pub(crate) struct CookieConfig {
+    pub(crate) name: String,
+    pub(crate) domain: Option<String>,
+    pub(crate) path: String,
+    pub(crate) secure: bool,
+    pub(crate) same_site: SameSite,
+}
+
+impl Default for CookieConfig {
+    fn default() -> Self {
+        Self {
+            name: "silent_login".to_owned(),
+            domain: None,
+            path: "/".to_owned(),
+            secure: true,
+            same_site: SameSite::Lax,
+        }
+    }
+}
+
+/// Paths that need no session: exact paths and prefixes.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PublicPaths {
+    exact: Vec<String>,
+    prefixes: Vec<String>,
+}
+
+impl PublicPaths {
+    pub(crate) fn add_exact(&mut self, path: String) {
+        self.exact.push(path);
+    }
+
+    pub(crate) fn add_prefix(&mut self, prefix: String) {
+        self.prefixes.push(prefix);
+    }
+
+    pub(crate) fn contains(&self, path: &str) -> bool {
+        self.exact.iter().any(|exact| exact == path)
+            || self
+                .prefixes
+                .iter()
+                .any(|prefix| path.starts_with(prefix.as_str()))
+    }
+}
+
+/// Every plain option of the layer, with its default.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub(crate) login_path: String,
+    pub(crate) logout_path: String,
+    pub(crate) mode: Mode,
+    pub(crate) public: PublicPaths,
+    pub(crate) session_ttl: Duration,
+    pub(crate) cookie: CookieConfig,
+    pub(crate) default_lang: Lang,
+    pub(crate) login_body_limit: usize,
+    /// Origins other than the request's own that may log in with cookies (no trailing slash).
+    pub(crate) allowed_origins: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            login_path: "/api/login".to_owned(),
+            logout_path: "/api/logout".to_owned(),
+            mode: Mode::default(),
+            public: PublicPaths::default(),
+            session_ttl: Duration::from_secs(8 * 3600),
+            cookie: CookieConfig::default(),
+            default_lang: Lang::En,
+            login_body_limit: 4 * 1024,
+            allowed_origins: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// The cookie that carries a new session's token.
+    pub(crate) fn session_cookie(&self, token: &str) -> Cookie<'static> {
+        let cookie = &self.cookie;
+        let max_age = cookie::time::Duration::seconds(
+            i64::try_from(self.session_ttl.as_secs()).unwrap_or(i64::MAX),
+        );
+        let mut builder = Cookie::build((cookie.name.clone(), token.to_owned()))
+            .http_only(true)
+            .secure(cookie.secure)
+            .same_site(cookie.same_site)
+            .path(cookie.path.clone())
+            .max_age(max_age);
+        if let Some(domain) = &cookie.domain {
+            builder = builder.domain(domain.clone());
+        }
+        builder.build()
+    }
+
+    /// The cookie that clears the session cookie.
+    pub(crate) fn removal_cookie(&self) -> Cookie<'static> {
+        let mut cookie = self.session_cookie("");
+        cookie.make_removal();
+        cookie
+    }
+}
+
+/// What every clone of the service shares: the options, the authenticator, the session check,
+/// and the problems found in the settings.
+#[derive(Clone, Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) authenticator: Arc<Authenticator>,
+    pub(crate) sessions: SessionCheck,
+    /// Problems of the layer's own settings (the provider keeps its own).
+    pub(crate) problems: Problems,
+}

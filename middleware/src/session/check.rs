@@ -1,0 +1,132 @@
+//! The check every protected request goes through: the token from `Authorization: Bearer` or
+//! the cookie, opened with the key ring, then the tenant guard and revocation. It only borrows
+//! and never waits.
+
+use std::sync::Arc;
+
+use cookie::Cookie;
+use http::header::{AUTHORIZATION, COOKIE};
+use http::HeaderMap;
+use silent_login_catalog::SilentLoginCode;
+
+use super::{KeyRing, OpenedSessions, Session, MAX_TOKEN_BYTES, OPENED_SESSIONS};
+use crate::error::LoginError;
+use crate::identity::AllowedTenants;
+use crate::store::{now_ms, Store};
+
+/// The largest `Cookie` header read; a browser's whole jar for one site is far smaller.
+const MAX_COOKIE_HEADER: usize = 16 * 1024;
+
+/// What a protected request does when the store cannot say whether its session was revoked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RevocationPolicy {
+    /// Refuse the request with 503 `StoreUnavailable` (the default: a logged-out session never
+    /// works again, at the price of availability).
+    #[default]
+    FailClosed,
+    /// Accept the session on its seal and expiry alone, and log it.
+    FailOpen,
+}
+
+/// Everything that decides whether a presented session is good: the keys, the sessions this
+/// process already opened, the allowed organizations, and the store that knows revocations.
+#[derive(Clone, Debug)]
+pub(crate) struct SessionCheck {
+    pub(crate) keys: KeyRing,
+    /// Sessions opened with `keys`; replaced whenever the key ring is.
+    pub(crate) opened: Arc<OpenedSessions>,
+    pub(crate) tenants: AllowedTenants,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) policy: RevocationPolicy,
+}
+
+impl SessionCheck {
+    pub(crate) fn new(keys: KeyRing, store: Arc<dyn Store>) -> Self {
+        Self {
+            keys,
+            opened: Arc::new(OpenedSessions::new(OPENED_SESSIONS)),
+            tenants: AllowedTenants::default(),
+            store,
+            policy: RevocationPolicy::default(),
+        }
+    }
+
+    /// Seals new sessions with `keys` from now on, and forgets what the old ring opened.
+    pub(crate) fn set_keys(&mut self, keys: KeyRing) {
+        self.keys = keys;
+        self.opened = Arc::new(OpenedSessions::new(OPENED_SESSIONS));
+    }
+
+    /// The session of a request: bearer token first (mini programs have no cookies), then the
+    /// cookie named `cookie_name`.
+    pub(crate) fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        cookie_name: &str,
+    ) -> Result<Session, LoginError> {
+        let token = session_token(headers, cookie_name)?;
+        let session = self.opened.open(&self.keys, token, now_ms())?;
+        self.tenants.check(&session.identity)?;
+        self.check_revocation(session)
+    }
+
+    fn check_revocation(&self, session: Session) -> Result<Session, LoginError> {
+        match self
+            .store
+            .is_revoked(&session.id, &session.identity, session.issued_at_ms)
+        {
+            Ok(false) => Ok(session),
+            Ok(true) => Err(LoginError::new(SilentLoginCode::SessionRevoked)),
+            Err(error) => {
+                crate::metrics::store_failure("is_revoked");
+                match self.policy {
+                    RevocationPolicy::FailOpen => {
+                        tracing::warn!(%error, "revocation check unavailable; accepting the session (fail open)");
+                        Ok(session)
+                    }
+                    RevocationPolicy::FailClosed => {
+                        Err(LoginError::new(SilentLoginCode::StoreUnavailable)
+                            .with_detail(error.to_string()))
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn session_token<'h>(headers: &'h HeaderMap, cookie_name: &str) -> Result<&'h str, LoginError> {
+    if let Some(value) = headers.get(AUTHORIZATION) {
+        if value.len() > MAX_TOKEN_BYTES + 16 {
+            return Err(LoginError::new(SilentLoginCode::HeaderTooLarge)
+                .with_detail("the Authorization header is too large"));
+        }
+        let text = value.to_str().map_err(|_| {
+            LoginError::new(SilentLoginCode::SessionInvalid)
+                .with_detail("the Authorization header is not ASCII")
+        })?;
+        if let Some((scheme, token)) = text.split_once(' ') {
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() {
+                return Ok(token.trim());
+            }
+        }
+    }
+    let mut total = 0;
+    for value in headers.get_all(COOKIE) {
+        total += value.len();
+        if total > MAX_COOKIE_HEADER {
+            return Err(LoginError::new(SilentLoginCode::HeaderTooLarge)
+                .with_detail("the Cookie header is too large"));
+        }
+        let Ok(text) = value.to_str() else { continue };
+        // Session tokens are cookie-safe as they are (base64 and dots), so no decoding.
+        let token = Cookie::split_parse(text)
+            .flatten()
+            .find(|cookie| cookie.name() == cookie_name && !cookie.value().is_empty())
+            .and_then(|cookie| cookie.value_raw())
+            .map(|token| token.trim_matches('"'));
+        if let Some(token) = token {
+            return Ok(token);
+        }
+    }
+    Err(LoginError::new(SilentLoginCode::SessionMissing))
+}

@@ -1,0 +1,92 @@
+//! The HTTP error body and its headers (docs/CONTRACTS.md, section 4): every key of the
+//! contract, `WWW-Authenticate` and the caller's request id on a refusal, texts in the language
+//! the caller asked for, and oversized headers refused with 431.
+#![cfg(feature = "axum")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::json;
+use silent_login::catalog::{lookup, Lang};
+use silent_login::ProviderKind;
+use support::{catalog_text, client, error_body, get_me, serve_layer, start_mock, Auth, Platform};
+
+#[tokio::test]
+async fn a_chinese_accept_language_gets_chinese_texts() {
+    let mock = start_mock().await;
+    let client = client();
+    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
+    let response = client
+        .post(format!("{base}/api/login"))
+        .header("accept-language", "zh-CN,zh;q=0.9,en;q=0.8")
+        .json(&json!({ "temp_auth_code": "abc" }))
+        .send()
+        .await
+        .unwrap();
+    let body = error_body(response, 400, 41026).await;
+    let (message, solution) = catalog_text("dingtalk", 41026, Lang::Zh);
+    assert_eq!(body["errmsg"], message);
+    assert_eq!(body["solution"], solution);
+    let entry = lookup(ProviderKind::DingTalk, 41026).unwrap().entry();
+    let cause = entry.cause("param_misspelled").unwrap();
+    assert_eq!(body["cause"], cause.text(Lang::Zh));
+    assert!(
+        body["errmsg"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .any(|c| c > '\u{2e80}'),
+        "{body:#}"
+    );
+
+    let refused = client
+        .get(format!("{base}/api/me"))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap();
+    let body = error_body(refused, 401, 700201).await;
+    let (message, solution) = catalog_text("silent-login", 700201, Lang::Zh);
+    assert_eq!(body["errmsg"], message);
+    assert_eq!(body["solution"], solution);
+}
+
+#[tokio::test]
+async fn a_refused_request_carries_www_authenticate_and_every_key_of_the_error_body() {
+    let mock = start_mock().await;
+    let client = client();
+    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
+    let response = client
+        .get(format!("{base}/api/me"))
+        .header("x-request-id", "req-123")
+        .send()
+        .await
+        .unwrap();
+    let www = response
+        .headers()
+        .get("www-authenticate")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(www.starts_with("Bearer"), "{www}");
+    assert_eq!(response.headers()["x-request-id"], "req-123");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body = error_body(response, 401, 700201).await;
+    assert_eq!(body["provider"], "silent-login");
+    assert_eq!(body["request_id"], "req-123");
+    assert!(!body["causes"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_huge_cookie_or_authorization_header_is_refused_with_431() {
+    let mock = start_mock().await;
+    let client = client();
+    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
+    let cookie = format!("other={}; silent_login=abc", "c".repeat(20 * 1024));
+    let response = get_me(&client, &base, Auth::Cookie(&cookie)).await;
+    error_body(response, 431, 700111).await;
+    let bearer = "b".repeat(9 * 1024);
+    let response = get_me(&client, &base, Auth::Bearer(&bearer)).await;
+    error_body(response, 431, 700111).await;
+}

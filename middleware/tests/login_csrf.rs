@@ -1,0 +1,77 @@
+//! Login CSRF protection (docs/CONTRACTS.md, 1.1): a cookie-issuing login started by another site
+//! is refused before the code is exchanged; the same site, a request without `Origin` and an
+//! allowed origin may log in.
+#![cfg(feature = "axum")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use silent_login_mock::demo;
+use support::{
+    client, error_body, login_with_headers, serve_layer, session_cookie, start_mock, Platform,
+};
+
+#[tokio::test]
+async fn a_login_from_another_origin_is_refused_as_cross_site() {
+    let mock = start_mock().await;
+    let client = client();
+    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
+    let code = Platform::DingTalk.mint(&mock, demo::ALICE);
+    for headers in [
+        &[("origin", "https://evil.example")][..],
+        &[("origin", "null")][..],
+        &[("sec-fetch-site", "cross-site")][..],
+        &[("origin", &*base), ("sec-fetch-site", "cross-site")][..],
+    ] {
+        let response = login_with_headers(&client, &base, &code, headers).await;
+        assert!(session_cookie(&response).is_none());
+        error_body(response, 403, 700109).await;
+    }
+    // Refused before the exchange: the code is still good.
+    let response = login_with_headers(&client, &base, &code, &[]).await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_same_origin_login_or_one_without_origin_is_accepted() {
+    let mock = start_mock().await;
+    let client = client();
+    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
+    for headers in [
+        &[][..],
+        &[("origin", &*base)][..],
+        &[("origin", &*format!("{base}/"))][..],
+        &[("origin", &*base), ("sec-fetch-site", "same-origin")][..],
+    ] {
+        let code = Platform::DingTalk.mint(&mock, demo::ALICE);
+        let response = login_with_headers(&client, &base, &code, headers).await;
+        assert_eq!(response.status(), 200, "{headers:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_allowed_origin_may_log_in_from_its_own_site() {
+    let mock = start_mock().await;
+    let client = client();
+    let base = serve_layer(
+        Platform::DingTalk
+            .layer(&mock)
+            .allowed_origin("https://h5.example.com"),
+    )
+    .await;
+    for headers in [
+        &[("origin", "https://h5.example.com")][..],
+        &[
+            ("origin", "https://h5.example.com"),
+            ("sec-fetch-site", "cross-site"),
+        ][..],
+    ] {
+        let code = Platform::DingTalk.mint(&mock, demo::ALICE);
+        let response = login_with_headers(&client, &base, &code, headers).await;
+        assert_eq!(response.status(), 200, "{headers:?}");
+    }
+    let code = Platform::DingTalk.mint(&mock, demo::ALICE);
+    let response =
+        login_with_headers(&client, &base, &code, &[("origin", "https://evil.example")]).await;
+    error_body(response, 403, 700109).await;
+}

@@ -1,0 +1,113 @@
+//! Which requests need a session (docs/CONTRACTS.md, section 2): public paths and prefixes need
+//! none; in optional mode anonymous requests reach the handlers, and a handler that insists on an
+//! `Identity` refuses exactly as the layer would have.
+#![cfg(feature = "axum")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::Value;
+use silent_login::Mode;
+use silent_login_mock::demo;
+use support::{
+    assert_error_contract, client, error_body, login_user, serve_layer, start_mock, token, Platform,
+};
+
+#[tokio::test]
+async fn optional_mode_lets_anonymous_requests_through_without_an_identity() {
+    let mock = start_mock().await;
+    let client = client();
+    let base = serve_layer(Platform::DingTalk.layer(&mock).mode(Mode::Optional)).await;
+    let anonymous = client
+        .get(format!("{base}/api/maybe"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 200);
+    assert_eq!(anonymous.text().await.unwrap(), "anonymous");
+    let garbage = client
+        .get(format!("{base}/api/maybe"))
+        .bearer_auth("v1.nope.nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.text().await.unwrap(), "anonymous");
+
+    let (body, cookie) = login_user(&client, &base, &mock, Platform::DingTalk, demo::ALICE).await;
+    for request in [
+        client
+            .get(format!("{base}/api/maybe"))
+            .bearer_auth(token(&body)),
+        client
+            .get(format!("{base}/api/maybe"))
+            .header("cookie", &cookie),
+    ] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.text().await.unwrap(), demo::ALICE);
+    }
+    // A handler that requires an identity still refuses, with the catalog's error.
+    let required = client.get(format!("{base}/api/me")).send().await.unwrap();
+    assert_eq!(required.status(), 401);
+    let body: Value = required.json().await.unwrap();
+    assert_eq!(body["errcode"], 700201);
+    assert_error_contract(&body);
+}
+
+#[tokio::test]
+async fn the_identity_extractor_refuses_like_the_layer_with_www_authenticate() {
+    // In optional mode the refusal comes from the `Identity` extractor, not the layer; a 401
+    // must still say how to authenticate (RFC 9110 §15.5.2) and must not be cached.
+    let mock = start_mock().await;
+    let client = client();
+    let base = serve_layer(Platform::DingTalk.layer(&mock).mode(Mode::Optional)).await;
+    let required = client.get(format!("{base}/api/me")).send().await.unwrap();
+    let headers = required.headers().clone();
+    let body: Value = required.json().await.unwrap();
+    assert_eq!(body["errcode"], 700201);
+    assert!(
+        headers.contains_key("www-authenticate"),
+        "the extractor's 401 has no WWW-Authenticate: {headers:?}"
+    );
+    assert_eq!(
+        headers
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap().to_owned()),
+        Some("no-store".to_owned()),
+        "the extractor's 401 is cacheable: {headers:?}"
+    );
+
+    // A dead session is refused as the layer refuses it: its own code, and the cookie cleared.
+    let tampered = client
+        .get(format!("{base}/api/me"))
+        .header("cookie", "silent_login=v1.00000000.dGFtcGVyZWQ")
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap();
+    let cookies = support::set_cookies(&tampered);
+    assert!(support::clears_the_session_cookie(&cookies), "{cookies:?}");
+    let body = error_body(tampered, 401, 700205).await;
+    let (message, _) =
+        support::catalog_text("silent-login", 700205, silent_login::catalog::Lang::Zh);
+    assert_eq!(body["errmsg"], message, "in the caller's language");
+}
+
+#[tokio::test]
+async fn public_paths_and_prefixes_need_no_session() {
+    let mock = start_mock().await;
+    let client = client();
+    let layer = Platform::DingTalk
+        .layer(&mock)
+        .public_path("/healthz")
+        .public_prefix("/static/");
+    let base = serve_layer(layer).await;
+    for path in ["/healthz", "/static/app.js", "/static/css/site.css"] {
+        let response = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    for path in ["/healthz/", "/healthzz", "/api/me", "/statics/app.js"] {
+        let response = client.get(format!("{base}{path}")).send().await.unwrap();
+        error_body(response, 401, 700201).await;
+    }
+}
