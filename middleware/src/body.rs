@@ -29,7 +29,7 @@ pin_project! {
 
 impl<B> ResponseBody<B> {
     /// A body silent-login wrote.
-    pub fn ours(bytes: impl Into<Bytes>) -> Self {
+    pub(crate) fn ours(bytes: impl Into<Bytes>) -> Self {
         Self {
             inner: Inner::Ours {
                 body: Full::new(bytes.into()),
@@ -38,12 +38,12 @@ impl<B> ResponseBody<B> {
     }
 
     /// An empty body (gRPC Trailers-Only answers).
-    pub fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         Self::ours(Bytes::new())
     }
 
     /// The inner service's body.
-    pub fn theirs(body: B) -> Self {
+    pub(crate) fn theirs(body: B) -> Self {
         Self {
             inner: Inner::Theirs { body },
         }

@@ -9,6 +9,7 @@ use cookie::{Cookie, SameSite};
 use silent_login_catalog::Lang;
 
 use crate::authenticator::Authenticator;
+use crate::error::Error;
 use crate::misconfig::Problems;
 use crate::session::SessionCheck;
 
@@ -121,6 +122,29 @@ impl Config {
         builder.build()
     }
 
+    /// Whether these options can work: `Misconfigured` naming each bad one.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        let mut problems = Problems::default();
+        for origin in &self.allowed_origins {
+            problems.origin("allowed_origin", origin);
+        }
+        for (setting, path) in [
+            ("login_path", &self.login_path),
+            ("logout_path", &self.logout_path),
+        ] {
+            if !path.starts_with('/') {
+                problems.invalid(format!("{setting} `{path:.100}` must start with `/`"));
+            }
+        }
+        if self.login_path == self.logout_path {
+            problems.invalid(format!(
+                "login_path and logout_path are both `{:.100}`",
+                self.login_path
+            ));
+        }
+        problems.check()
+    }
+
     /// The cookie that clears the session cookie.
     pub(crate) fn removal_cookie(&self) -> Cookie<'static> {
         let mut cookie = self.session_cookie("");
@@ -129,13 +153,11 @@ impl Config {
     }
 }
 
-/// What every clone of the service shares: the options, the authenticator, the session check,
-/// and the problems found in the settings.
+/// What every clone of the service shares: the options, the authenticator and the session
+/// check.
 #[derive(Clone, Debug)]
 pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) authenticator: Arc<Authenticator>,
     pub(crate) sessions: SessionCheck,
-    /// Problems of the layer's own settings (the provider keeps its own).
-    pub(crate) problems: Problems,
 }

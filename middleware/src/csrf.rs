@@ -16,7 +16,11 @@ pub(crate) fn refuse_cross_site<B>(
     let refuse =
         |detail: String| Err(LoginError::new(SilentLoginCode::CrossSiteLogin).with_detail(detail));
     let origin = headers.get(ORIGIN).and_then(|value| value.to_str().ok());
-    let allowed = |origin: &str| allowed_origins.iter().any(|allowed| allowed == origin);
+    let allowed = |origin: &str| {
+        allowed_origins
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(origin))
+    };
     if headers
         .get("sec-fetch-site")
         .is_some_and(|site| site == "cross-site")

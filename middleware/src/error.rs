@@ -295,6 +295,8 @@ pub(crate) fn grpc_code_for(status: StatusCode) -> i32 {
 pub struct Error {
     code: SilentLoginCode,
     detail: String,
+    /// The id of the code's cause that applies, when known.
+    cause: Option<&'static str>,
 }
 
 impl Error {
@@ -302,7 +304,22 @@ impl Error {
         Self {
             code,
             detail: detail.into(),
+            cause: None,
         }
+    }
+
+    /// One error naming the problems of both (narrowed as `self` is).
+    #[must_use]
+    pub(crate) fn and(mut self, other: Error) -> Self {
+        self.detail = format!("{}; {}", self.detail, other.detail);
+        self
+    }
+
+    /// Narrows the error to the code's cause with this id.
+    #[must_use]
+    pub(crate) fn with_cause(mut self, id: &'static str) -> Self {
+        self.cause = Some(id);
+        self
     }
 
     /// The catalog code.
@@ -325,7 +342,11 @@ impl Error {
 /// The layer answers a request that failed this way with the catalog body.
 impl From<Error> for LoginError {
     fn from(error: Error) -> Self {
-        LoginError::new(error.code).with_detail(error.detail)
+        let login_error = LoginError::new(error.code).with_detail(error.detail);
+        match error.cause {
+            Some(cause) => login_error.with_cause(cause),
+            None => login_error,
+        }
     }
 }
 

@@ -4,14 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cookie::SameSite;
-use silent_login_catalog::{Lang, SilentLoginCode};
+use silent_login_catalog::Lang;
 use tower_layer::Layer;
 
 use crate::authenticator::Authenticator;
 use crate::config::{Config, Mode, Shared};
 use crate::error::Error;
 use crate::identity::AllowedTenants;
-use crate::misconfig::Problems;
 use crate::provider::Provider;
 use crate::service::SilentLogin;
 use crate::session::{KeyRing, RevocationPolicy, SessionCheck, SessionKey, Sessions};
@@ -51,7 +50,6 @@ impl SilentLoginLayer {
             config: Config::default(),
             authenticator: Arc::new(Authenticator::with_store(provider.clone(), store.clone())),
             sessions: SessionCheck::new(KeyRing::new(SessionKey::generate()), store),
-            problems: Problems::default(),
         };
         Self {
             provider,
@@ -276,10 +274,9 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).allowed_origin("https://h5.example.com");
     /// ```
     pub fn allowed_origin(mut self, origin: impl Into<String>) -> Self {
-        let origin = origin.into().trim_end_matches('/').to_owned();
-        let shared = self.shared();
-        shared.problems.origin("allowed_origin", &origin);
-        shared.config.allowed_origins.push(origin);
+        // Scheme and host are case-insensitive; browsers send them lower-case.
+        let origin = origin.into().trim_end_matches('/').to_ascii_lowercase();
+        self.config().allowed_origins.push(origin);
         self
     }
 
@@ -308,8 +305,9 @@ impl SilentLoginLayer {
     }
 
     /// Whether the configuration can work: `Misconfigured`, naming every bad setting of the
-    /// provider and the layer (an empty app key or secret, an `api_base` that is not an
-    /// http(s) URL, an `allowed_origin` that is not an origin). [`Layer::layer`] refuses to
+    /// provider and the layer (an empty app key, secret or corp id, an `api_base` that is not an
+    /// http(s) URL, an `allowed_origin` that is not an origin, a login or logout path that does
+    /// not start with `/` or that both name the same path). [`Layer::layer`] refuses to
     /// build a service from a configuration that fails this.
     ///
     /// ```
@@ -321,18 +319,11 @@ impl SilentLoginLayer {
     /// assert!(error.detail().contains("api_base"));
     /// ```
     pub fn validate(&self) -> Result<(), Error> {
-        let details: Vec<String> = [self.provider.check_settings(), self.shared.problems.check()]
-            .into_iter()
-            .filter_map(Result::err)
-            .map(|error| error.detail().to_owned())
-            .collect();
-        if details.is_empty() {
-            return Ok(());
+        match (self.provider.check_settings(), self.shared.config.check()) {
+            (Ok(()), Ok(())) => Ok(()),
+            (Err(error), Ok(())) | (Ok(()), Err(error)) => Err(error),
+            (Err(provider), Err(layer)) => Err(provider.and(layer)),
         }
-        Err(Error::new(
-            SilentLoginCode::Misconfigured,
-            details.join("; "),
-        ))
     }
 }
 

@@ -1,48 +1,65 @@
-//! Settings checked as they are set. Builders cannot fail (they chain), so each remembers what is
-//! wrong with it, and the layer refuses to start with every problem named at once.
+//! Settings checked before the layer starts. Builders cannot fail (they chain), so the settings
+//! are checked as a whole when the layer is built, and every problem is named at once.
 
 use silent_login_catalog::SilentLoginCode;
 
 use crate::error::Error;
 
-/// The problems found in one component's settings, each naming the setting.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Problems(Vec<String>);
+/// The problems found in a component's settings, each naming the setting, with the catalog
+/// cause (of `Misconfigured`) it falls under.
+#[derive(Debug, Default)]
+pub(crate) struct Problems(Vec<(&'static str, String)>);
 
 impl Problems {
+    /// A credential or id that must not be empty (cause `credentials_missing`).
     pub(crate) fn non_empty(&mut self, setting: &str, value: &str) {
         if value.trim().is_empty() {
-            self.0.push(format!("{setting} is empty"));
+            self.0
+                .push(("credentials_missing", format!("{setting} is empty")));
         }
     }
 
-    /// `value` must be an absolute `http://` or `https://` URL (a path is allowed).
+    /// An absolute `http://` or `https://` URL; a path is allowed, a query or fragment is not
+    /// (cause `invalid_url`).
     pub(crate) fn http_url(&mut self, setting: &str, value: &str) {
         if !is_http_url(value, true) {
-            self.0.push(format!(
-                "{setting} `{value:.100}` is not an http(s) URL such as https://example.com"
+            self.0.push((
+                "invalid_url",
+                format!(
+                    "{setting} `{value:.100}` is not an http(s) URL such as https://example.com"
+                ),
             ));
         }
     }
 
-    /// `value` must be an origin: scheme, host and optional port, nothing after.
+    /// An origin: scheme, host and optional port, nothing after (cause `invalid_url`).
     pub(crate) fn origin(&mut self, setting: &str, value: &str) {
         if !is_http_url(value, false) {
-            self.0.push(format!(
-                "{setting} `{value:.100}` is not an origin such as https://h5.example.com (scheme, host and port only)"
+            self.0.push((
+                "invalid_url",
+                format!("{setting} `{value:.100}` is not an origin such as https://h5.example.com (scheme, host and port only)"),
             ));
         }
     }
 
-    /// `Misconfigured`, naming every problem, or nothing.
-    pub(crate) fn check(&self) -> Result<(), Error> {
-        if self.0.is_empty() {
+    /// Any other wrong or contradictory value (cause `invalid_setting`).
+    pub(crate) fn invalid(&mut self, problem: String) {
+        self.0.push(("invalid_setting", problem));
+    }
+
+    /// `Misconfigured` naming every problem (narrowed to the first one's cause), or nothing.
+    pub(crate) fn check(self) -> Result<(), Error> {
+        let Some((cause, _)) = self.0.first() else {
             return Ok(());
-        }
-        Err(Error::new(
-            SilentLoginCode::Misconfigured,
-            self.0.join("; "),
-        ))
+        };
+        let cause = *cause;
+        let detail = self
+            .0
+            .into_iter()
+            .map(|(_, problem)| problem)
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(Error::new(SilentLoginCode::Misconfigured, detail).with_cause(cause))
     }
 }
 
@@ -52,8 +69,8 @@ fn is_http_url(value: &str, path_allowed: bool) -> bool {
     };
     let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
     let host_ok = uri.host().is_some_and(|host| !host.is_empty());
-    let rest_ok = path_allowed || (matches!(uri.path(), "" | "/") && uri.query().is_none());
-    scheme_ok && host_ok && rest_ok && !value.contains('@')
+    let path_ok = path_allowed || matches!(uri.path(), "" | "/");
+    scheme_ok && host_ok && path_ok && uri.query().is_none() && !value.contains(['@', '#'])
 }
 
 #[cfg(test)]
@@ -70,6 +87,24 @@ mod tests {
         assert_eq!(error.code(), SilentLoginCode::Misconfigured);
         for setting in ["AppKey", "api_base", "allowed_origin"] {
             assert!(error.detail().contains(setting), "{setting}: {error}");
+        }
+        let error = crate::LoginError::from(error);
+        assert_eq!(
+            error.narrowed_cause().map(|cause| cause.id()),
+            Some("credentials_missing")
+        );
+    }
+
+    #[test]
+    fn urls_with_a_query_or_fragment_and_origins_with_a_path_are_refused() {
+        for (url, path_allowed) in [
+            ("https://oapi.dingtalk.com?x=1", true),
+            ("https://oapi.dingtalk.com#x", true),
+            ("ftp://oapi.dingtalk.com", true),
+            ("https://user@oapi.dingtalk.com", true),
+            ("https://h5.example.com/app", false),
+        ] {
+            assert!(!is_http_url(url, path_allowed), "{url}");
         }
     }
 

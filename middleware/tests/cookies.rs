@@ -13,7 +13,7 @@ use serde_json::Value;
 use silent_login_mock::demo;
 use support::{
     assert_login_body, client, get_me, login, serve_layer, set_cookies, start_mock, token, Auth,
-    Platform,
+    ProviderKind, TestPlatform, BOTH,
 };
 
 /// The attributes of a `Set-Cookie` value, trimmed.
@@ -25,7 +25,7 @@ fn attributes(cookie: &str) -> Vec<&str> {
 async fn login_sets_an_http_only_lax_secure_cookie_by_default() {
     let mock = start_mock().await;
     let client = client();
-    for platform in Platform::BOTH {
+    for platform in BOTH {
         let base = serve_layer(platform.default_layer(&mock)).await;
         let response = login(&client, &base, &platform.mint(&mock, demo::BOB)).await;
         assert_eq!(response.status(), 200);
@@ -56,8 +56,13 @@ async fn login_sets_an_http_only_lax_secure_cookie_by_default() {
 async fn login_cookie_is_not_secure_when_configured_for_plain_http() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
-    let response = login(&client, &base, &Platform::DingTalk.mint(&mock, demo::ALICE)).await;
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
+    let response = login(
+        &client,
+        &base,
+        &ProviderKind::DingTalk.mint(&mock, demo::ALICE),
+    )
+    .await;
     assert_eq!(response.status(), 200);
     let cookie = set_cookies(&response).remove(0);
     let attributes = attributes(&cookie);
@@ -70,7 +75,7 @@ async fn login_cookie_is_not_secure_when_configured_for_plain_http() {
 async fn the_cookie_s_name_domain_path_same_site_and_lifetime_follow_the_settings() {
     let mock = start_mock().await;
     let client = client();
-    let layer = Platform::DingTalk
+    let layer = ProviderKind::DingTalk
         .layer(&mock)
         .cookie_name("sid")
         .cookie_domain("example.com")
@@ -78,7 +83,12 @@ async fn the_cookie_s_name_domain_path_same_site_and_lifetime_follow_the_setting
         .same_site(SameSite::Strict)
         .session_ttl(Duration::from_secs(3600));
     let base = serve_layer(layer).await;
-    let response = login(&client, &base, &Platform::DingTalk.mint(&mock, demo::ALICE)).await;
+    let response = login(
+        &client,
+        &base,
+        &ProviderKind::DingTalk.mint(&mock, demo::ALICE),
+    )
+    .await;
     assert_eq!(response.status(), 200);
     let cookie = set_cookies(&response)
         .into_iter()

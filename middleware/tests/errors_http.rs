@@ -9,13 +9,15 @@ mod support;
 use serde_json::json;
 use silent_login::catalog::{lookup, Lang};
 use silent_login::ProviderKind;
-use support::{catalog_text, client, error_body, get_me, serve_layer, start_mock, Auth, Platform};
+use support::{
+    catalog_text, client, error_body, get_me, serve_layer, start_mock, Auth, TestPlatform,
+};
 
 #[tokio::test]
 async fn a_chinese_accept_language_gets_chinese_texts() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
     let response = client
         .post(format!("{base}/api/login"))
         .header("accept-language", "zh-CN,zh;q=0.9,en;q=0.8")
@@ -55,7 +57,7 @@ async fn a_chinese_accept_language_gets_chinese_texts() {
 async fn a_refused_request_carries_www_authenticate_and_every_key_of_the_error_body() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
     let response = client
         .get(format!("{base}/api/me"))
         .header("x-request-id", "req-123")
@@ -82,7 +84,7 @@ async fn a_refused_request_carries_www_authenticate_and_every_key_of_the_error_b
 async fn a_huge_cookie_or_authorization_header_is_refused_with_431() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
     let cookie = format!("other={}; silent_login=abc", "c".repeat(20 * 1024));
     let response = get_me(&client, &base, Auth::Cookie(&cookie)).await;
     error_body(response, 431, 700111).await;

@@ -1,6 +1,6 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The layer over a plain `tower::service_fn`, served by hyper 1 through
 //! `hyper_util::service::TowerToHyperService` — no axum anywhere on the server side.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
@@ -17,7 +17,9 @@ use hyper_util::service::TowerToHyperService;
 use serde_json::{json, Value};
 use silent_login::{Identity, SessionInfo, SilentLoginLayer};
 use silent_login_mock::demo;
-use support::{client, error_body, login, session_cookie, start_mock, token, Platform};
+use support::{
+    client, error_body, login, session_cookie, start_mock, token, ProviderKind, TestPlatform, BOTH,
+};
 use tower::{service_fn, Layer};
 
 /// Serves `layer` over an inner service that reports what the layer put in the extensions and
@@ -67,7 +69,7 @@ async fn serve_hyper(layer: SilentLoginLayer) -> (String, Arc<AtomicUsize>) {
 async fn a_plain_hyper_server_logs_in_with_the_layer_alone() {
     let mock = start_mock().await;
     let client = client();
-    for platform in Platform::BOTH {
+    for platform in BOTH {
         let (base, calls) = serve_hyper(platform.layer(&mock)).await;
         let response = login(&client, &base, &platform.mint(&mock, demo::ALICE)).await;
         assert_eq!(response.status(), 200);
@@ -86,7 +88,7 @@ async fn a_plain_hyper_server_logs_in_with_the_layer_alone() {
 async fn an_authenticated_call_sees_the_identity_and_session_in_the_request_extensions() {
     let mock = start_mock().await;
     let client = client();
-    for platform in Platform::BOTH {
+    for platform in BOTH {
         let (base, calls) = serve_hyper(platform.layer(&mock)).await;
         let response = login(&client, &base, &platform.mint(&mock, demo::BOB)).await;
         let cookie = session_cookie(&response).unwrap();
@@ -115,7 +117,7 @@ async fn an_authenticated_call_sees_the_identity_and_session_in_the_request_exte
 async fn a_call_without_a_valid_session_is_refused_before_the_inner_service_runs() {
     let mock = start_mock().await;
     let client = client();
-    let (base, calls) = serve_hyper(Platform::DingTalk.layer(&mock)).await;
+    let (base, calls) = serve_hyper(ProviderKind::DingTalk.layer(&mock)).await;
     let anonymous = client.get(format!("{base}/api/me")).send().await.unwrap();
     error_body(anonymous, 401, 700201).await;
     let forged = client
@@ -142,7 +144,7 @@ async fn optional_mode_over_hyper_passes_anonymous_calls_without_an_identity() {
     let mock = start_mock().await;
     let client = client();
     let (base, calls) = serve_hyper(
-        Platform::DingTalk
+        ProviderKind::DingTalk
             .layer(&mock)
             .mode(silent_login::Mode::Optional),
     )

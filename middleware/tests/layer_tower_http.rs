@@ -1,7 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The layer composed with tower-http: `TraceLayer` and `CompressionLayer` outside it (our JSON
 //! bodies are compressed and still read right) and inside it (the inner handler's compressed
 //! response passes through untouched).
+#![cfg(feature = "axum")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
@@ -12,7 +13,9 @@ use axum::Router;
 use serde_json::{json, Value};
 use silent_login::{Identity, SilentLoginLayer};
 use silent_login_mock::demo;
-use support::{assert_error_contract, client, me, serve, start_mock, Platform};
+use support::{
+    assert_error_contract, client, me, serve, start_mock, ProviderKind, TestPlatform, BOTH,
+};
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
@@ -77,7 +80,7 @@ async fn a_gzip_accepting_client_gets_a_correct_json_error_body() {
     init_tracing();
     let mock = start_mock().await;
     let client = client();
-    let base = serve(outside(Platform::DingTalk.layer(&mock))).await;
+    let base = serve(outside(ProviderKind::DingTalk.layer(&mock))).await;
     let refused = client
         .get(format!("{base}/api/me"))
         .header("accept-encoding", "gzip")
@@ -115,7 +118,7 @@ async fn a_gzip_accepting_client_logs_in_and_uses_its_session() {
     init_tracing();
     let mock = start_mock().await;
     let client = client();
-    for platform in Platform::BOTH {
+    for platform in BOTH {
         let base = serve(outside(platform.layer(&mock))).await;
         let response = client
             .post(format!("{base}/api/login"))
@@ -162,8 +165,9 @@ async fn the_inner_handler_s_compressed_response_passes_through_the_layer() {
     init_tracing();
     let mock = start_mock().await;
     let client = client();
-    let base = serve(inside(Platform::Feishu.layer(&mock))).await;
-    let (body, _) = support::login_user(&client, &base, &mock, Platform::Feishu, demo::BOB).await;
+    let base = serve(inside(ProviderKind::Feishu.layer(&mock))).await;
+    let (body, _) =
+        support::login_user(&client, &base, &mock, ProviderKind::Feishu, demo::BOB).await;
     let report = client
         .get(format!("{base}/api/report"))
         .header("accept-encoding", "gzip")
@@ -193,7 +197,7 @@ async fn the_inner_handler_s_compressed_response_passes_through_the_layer() {
 
     // A client that does not accept gzip gets the same answer uncompressed.
     let (login, _) =
-        support::login_user(&client, &base, &mock, Platform::Feishu, demo::ALICE).await;
+        support::login_user(&client, &base, &mock, ProviderKind::Feishu, demo::ALICE).await;
     let plain = client
         .get(format!("{base}/api/report"))
         .bearer_auth(support::token(&login))

@@ -10,17 +10,17 @@ mod support;
 use serde_json::Value;
 use silent_login::catalog::Lang;
 use silent_login::SilentLoginLayer;
-use silent_login_mock::{demo, DingTalkApp, Endpoint, Fault, MintCode, MockUser, ProviderKind};
+use silent_login_mock::{demo, DingTalkApp, Endpoint, Fault, MintCode, MockUser};
 use support::{
     assert_login_body, catalog_text, client, error_body, get_me, login, login_user, send_code,
-    serve_layer, session_cookie, start_mock, token, Auth, Place, Platform,
+    serve_layer, session_cookie, start_mock, token, Auth, Place, ProviderKind, TestPlatform, BOTH,
 };
 
 #[tokio::test]
 async fn a_code_is_accepted_under_every_name_as_json_form_or_query() {
     let mock = start_mock().await;
     let client = client();
-    for platform in Platform::BOTH {
+    for platform in BOTH {
         let base = serve_layer(platform.layer(&mock)).await;
         for name in ["tmp_auth_code", "code", "authCode", "auth_code"] {
             for place in Place::ALL {
@@ -44,7 +44,7 @@ async fn a_code_is_accepted_under_every_name_as_json_form_or_query() {
 async fn every_login_opens_a_new_session() {
     let mock = start_mock().await;
     let client = client();
-    for platform in Platform::BOTH {
+    for platform in BOTH {
         let base = serve_layer(platform.layer(&mock)).await;
         let (first, first_cookie) = login_user(&client, &base, &mock, platform, demo::ALICE).await;
         let (second, second_cookie) =
@@ -62,8 +62,8 @@ async fn every_login_opens_a_new_session() {
 async fn login_with_a_used_code_explains_it_was_used() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
-    let code = Platform::DingTalk.mint(&mock, demo::ALICE);
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
+    let code = ProviderKind::DingTalk.mint(&mock, demo::ALICE);
     let first = login(&client, &base, &code).await;
     assert_eq!(first.status(), 200);
     let calls = mock.stats().calls(Endpoint::DingTalkGetUserInfoV2);
@@ -93,18 +93,18 @@ async fn login_with_a_used_code_explains_it_was_used() {
 async fn a_user_outside_the_visible_scope_is_refused_with_40079() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
-    let carol = Platform::DingTalk.mint(&mock, demo::CAROL);
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
+    let carol = ProviderKind::DingTalk.mint(&mock, demo::CAROL);
     let body = error_body(login(&client, &base, &carol).await, 403, 40079).await;
     assert_eq!(body["provider"], "dingtalk");
 
-    let code = Platform::DingTalk.mint(&mock, demo::ALICE);
+    let code = ProviderKind::DingTalk.mint(&mock, demo::ALICE);
     mock.set_visible(ProviderKind::DingTalk, demo::ALICE, false);
     let response = login(&client, &base, &code).await;
     assert!(session_cookie(&response).is_none());
     error_body(response, 403, 40079).await;
     mock.set_visible(ProviderKind::DingTalk, demo::ALICE, true);
-    login_user(&client, &base, &mock, Platform::DingTalk, demo::ALICE).await;
+    login_user(&client, &base, &mock, ProviderKind::DingTalk, demo::ALICE).await;
 }
 
 #[tokio::test]
@@ -112,8 +112,8 @@ async fn an_unreachable_platform_answers_503_and_the_same_code_works_once_it_is_
     let mock = start_mock().await;
     let client = client();
     for (platform, endpoint) in [
-        (Platform::DingTalk, Endpoint::DingTalkGetToken),
-        (Platform::Feishu, Endpoint::FeishuAppAccessToken),
+        (ProviderKind::DingTalk, Endpoint::DingTalkGetToken),
+        (ProviderKind::Feishu, Endpoint::FeishuAppAccessToken),
     ] {
         let base = serve_layer(platform.layer(&mock)).await;
         let code = platform.mint(&mock, demo::ALICE);
@@ -137,7 +137,7 @@ async fn an_unreachable_platform_answers_503_and_the_same_code_works_once_it_is_
 async fn a_login_from_an_organization_not_allowed_is_refused_with_403() {
     let mock = start_mock().await;
     let client = client();
-    for platform in Platform::BOTH {
+    for platform in BOTH {
         let base = serve_layer(platform.layer(&mock).allowed_tenants(["other"])).await;
         let response = login(&client, &base, &platform.mint(&mock, demo::ALICE)).await;
         assert!(session_cookie(&response).is_none());

@@ -8,15 +8,16 @@ mod support;
 
 use silent_login_mock::demo;
 use support::{
-    client, error_body, login_with_headers, serve_layer, session_cookie, start_mock, Platform,
+    client, error_body, login_with_headers, serve_layer, session_cookie, start_mock, ProviderKind,
+    TestPlatform,
 };
 
 #[tokio::test]
 async fn a_login_from_another_origin_is_refused_as_cross_site() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
-    let code = Platform::DingTalk.mint(&mock, demo::ALICE);
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
+    let code = ProviderKind::DingTalk.mint(&mock, demo::ALICE);
     for headers in [
         &[("origin", "https://evil.example")][..],
         &[("origin", "null")][..],
@@ -36,14 +37,14 @@ async fn a_login_from_another_origin_is_refused_as_cross_site() {
 async fn a_same_origin_login_or_one_without_origin_is_accepted() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
     for headers in [
         &[][..],
         &[("origin", &*base)][..],
         &[("origin", &*format!("{base}/"))][..],
         &[("origin", &*base), ("sec-fetch-site", "same-origin")][..],
     ] {
-        let code = Platform::DingTalk.mint(&mock, demo::ALICE);
+        let code = ProviderKind::DingTalk.mint(&mock, demo::ALICE);
         let response = login_with_headers(&client, &base, &code, headers).await;
         assert_eq!(response.status(), 200, "{headers:?}");
     }
@@ -54,9 +55,9 @@ async fn an_allowed_origin_may_log_in_from_its_own_site() {
     let mock = start_mock().await;
     let client = client();
     let base = serve_layer(
-        Platform::DingTalk
+        ProviderKind::DingTalk
             .layer(&mock)
-            .allowed_origin("https://h5.example.com"),
+            .allowed_origin("HTTPS://H5.Example.com/"), // scheme and host are case-insensitive
     )
     .await;
     for headers in [
@@ -66,11 +67,11 @@ async fn an_allowed_origin_may_log_in_from_its_own_site() {
             ("sec-fetch-site", "cross-site"),
         ][..],
     ] {
-        let code = Platform::DingTalk.mint(&mock, demo::ALICE);
+        let code = ProviderKind::DingTalk.mint(&mock, demo::ALICE);
         let response = login_with_headers(&client, &base, &code, headers).await;
         assert_eq!(response.status(), 200, "{headers:?}");
     }
-    let code = Platform::DingTalk.mint(&mock, demo::ALICE);
+    let code = ProviderKind::DingTalk.mint(&mock, demo::ALICE);
     let response =
         login_with_headers(&client, &base, &code, &[("origin", "https://evil.example")]).await;
     error_body(response, 403, 700109).await;

@@ -12,14 +12,14 @@ use silent_login::catalog::Lang;
 use silent_login_mock::demo;
 use support::{
     catalog_text, client, error_body, get_me, login, raw_http, send_code, serve_layer, start_mock,
-    Auth, Place, Platform,
+    Auth, Place, ProviderKind, TestPlatform, BOTH,
 };
 
 #[tokio::test]
 async fn a_misspelled_code_parameter_is_named_with_the_one_that_was_meant() {
     let mock = start_mock().await;
     let client = client();
-    for platform in Platform::BOTH {
+    for platform in BOTH {
         let base = serve_layer(platform.layer(&mock)).await;
         for (got, expected) in [
             ("temp_auth_code", "tmp_auth_code"),
@@ -29,10 +29,12 @@ async fn a_misspelled_code_parameter_is_named_with_the_one_that_was_meant() {
             for place in Place::ALL {
                 let response = send_code(&client, &base, got, "abc123", place).await;
                 let body = match platform {
-                    Platform::DingTalk => error_body(response, 400, 41026).await,
-                    Platform::Feishu => error_body(response, 400, 700102).await,
+                    ProviderKind::DingTalk => error_body(response, 400, 41026).await,
+                    ProviderKind::Feishu | ProviderKind::Lark => {
+                        error_body(response, 400, 700102).await
+                    }
                 };
-                if platform == Platform::DingTalk {
+                if platform == ProviderKind::DingTalk {
                     assert_eq!(body["provider"], "dingtalk");
                     assert_eq!(body["cause_id"], "param_misspelled", "{body:#}");
                     assert!(body["cause"].as_str().is_some_and(|c| !c.is_empty()));
@@ -51,7 +53,7 @@ async fn a_misspelled_code_parameter_is_named_with_the_one_that_was_meant() {
 async fn an_empty_code_and_a_missing_code_are_told_apart() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
     let empty = send_code(&client, &base, "tmp_auth_code", "", Place::Json).await;
     let body = error_body(empty, 400, 41026).await;
     assert_eq!(body["cause_id"], "frontend_no_code", "{body:#}");
@@ -81,7 +83,7 @@ async fn an_empty_code_and_a_missing_code_are_told_apart() {
     let body = error_body(nothing, 400, 41026).await;
     assert_eq!(body["cause_id"], "param_missing", "{body:#}");
 
-    let base = serve_layer(Platform::Feishu.layer(&mock)).await;
+    let base = serve_layer(ProviderKind::Feishu.layer(&mock)).await;
     let empty = send_code(&client, &base, "code", "", Place::Json).await;
     let body = error_body(empty, 400, 700103).await;
     assert_eq!(body["provider"], "silent-login");
@@ -98,7 +100,7 @@ async fn an_empty_code_and_a_missing_code_are_told_apart() {
 async fn a_feishu_front_end_failure_is_answered_with_its_catalog_solution() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::Feishu.layer(&mock)).await;
+    let base = serve_layer(ProviderKind::Feishu.layer(&mock)).await;
     for (language, lang) in [("en-US,en;q=0.9", Lang::En), ("zh-CN,zh;q=0.9", Lang::Zh)] {
         let response = client
             .post(format!("{base}/api/login"))
@@ -129,7 +131,7 @@ async fn a_feishu_front_end_failure_is_answered_with_its_catalog_solution() {
 async fn an_oversized_login_body_is_refused_with_413() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
     let padding = "x".repeat(8 * 1024);
     let declared = client
         .post(format!("{base}/api/login"))
@@ -156,7 +158,7 @@ async fn an_oversized_login_body_is_refused_with_413() {
 async fn a_login_body_of_another_content_type_is_refused_with_415() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
     for content_type in [
         "text/plain",
         "multipart/form-data; boundary=x",
@@ -184,7 +186,7 @@ async fn a_login_body_of_another_content_type_is_refused_with_415() {
 async fn malformed_json_form_and_invalid_utf8_are_refused_with_400() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
     let cases: [(&str, &[u8]); 6] = [
         ("application/json", b"{not json"),
         ("application/json", b"[1,2,3]"),
@@ -223,8 +225,8 @@ async fn malformed_json_form_and_invalid_utf8_are_refused_with_400() {
 async fn a_login_by_any_method_but_post_is_refused_with_405_and_allow_post() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
-    let code = Platform::DingTalk.mint(&mock, demo::ALICE);
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
+    let code = ProviderKind::DingTalk.mint(&mock, demo::ALICE);
     for method in [
         reqwest::Method::GET,
         reqwest::Method::PUT,

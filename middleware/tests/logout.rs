@@ -12,16 +12,16 @@ use serde_json::Value;
 use silent_login_mock::demo;
 use support::{
     clears_the_session_cookie, client, error_body, get_me, login_user, serve_layer, set_cookies,
-    start_mock, token, whoami_of, Auth, Platform,
+    start_mock, token, whoami_of, Auth, ProviderKind, TestPlatform, BOTH,
 };
 
 #[tokio::test]
 async fn logout_revokes_the_session_and_clears_the_cookie() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
-    let (first, _) = login_user(&client, &base, &mock, Platform::DingTalk, demo::ALICE).await;
-    let (second, _) = login_user(&client, &base, &mock, Platform::DingTalk, demo::ALICE).await;
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
+    let (first, _) = login_user(&client, &base, &mock, ProviderKind::DingTalk, demo::ALICE).await;
+    let (second, _) = login_user(&client, &base, &mock, ProviderKind::DingTalk, demo::ALICE).await;
     let out = client
         .post(format!("{base}/api/logout"))
         .bearer_auth(token(&first))
@@ -68,7 +68,7 @@ async fn logout_revokes_the_session_and_clears_the_cookie() {
 async fn logout_all_ends_every_session_of_the_user_and_only_theirs() {
     let mock = start_mock().await;
     let client = client();
-    for platform in Platform::BOTH {
+    for platform in BOTH {
         let base = serve_layer(platform.layer(&mock)).await;
         let (phone, _) = login_user(&client, &base, &mock, platform, demo::ALICE).await;
         let (laptop, laptop_cookie) =
@@ -112,11 +112,11 @@ async fn logout_all_ends_every_session_of_the_user_and_only_theirs() {
 async fn the_sessions_handle_ends_every_session_of_a_user_from_application_code() {
     let mock = start_mock().await;
     let client = client();
-    let layer = Platform::DingTalk.layer(&mock);
+    let layer = ProviderKind::DingTalk.layer(&mock);
     let sessions = layer.sessions();
     let base = serve_layer(layer).await;
-    let (first, _) = login_user(&client, &base, &mock, Platform::DingTalk, demo::ALICE).await;
-    let (second, _) = login_user(&client, &base, &mock, Platform::DingTalk, demo::ALICE).await;
+    let (first, _) = login_user(&client, &base, &mock, ProviderKind::DingTalk, demo::ALICE).await;
+    let (second, _) = login_user(&client, &base, &mock, ProviderKind::DingTalk, demo::ALICE).await;
     let identity = whoami_of(&client, &base, &token(&first)).await;
     sessions.logout_all(&identity).await.unwrap();
     for body in [&first, &second] {
@@ -130,7 +130,7 @@ async fn the_sessions_handle_ends_every_session_of_a_user_from_application_code(
 
     // The same through a handler holding the layer's `Sessions` as state.
     tokio::time::sleep(Duration::from_millis(5)).await;
-    let (third, _) = login_user(&client, &base, &mock, Platform::DingTalk, demo::ALICE).await;
+    let (third, _) = login_user(&client, &base, &mock, ProviderKind::DingTalk, demo::ALICE).await;
     let kicked = client
         .post(format!("{base}/api/kick-me"))
         .bearer_auth(token(&third))

@@ -10,7 +10,7 @@ use axum::Router;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use silent_login::SilentLoginLayer;
 use silent_login_mock::demo;
-use support::{client, dingtalk, login, serve, start_mock, Platform};
+use support::{client, dingtalk, login, serve, start_mock, ProviderKind, TestPlatform};
 
 #[tokio::test]
 async fn logins_token_cache_and_upstream_latency_are_recorded() {
@@ -25,7 +25,7 @@ async fn logins_token_cache_and_upstream_latency_are_recorded() {
     let base = serve(app).await;
     let client = client();
 
-    let code = Platform::DingTalk.mint(&mock, demo::ALICE);
+    let code = ProviderKind::DingTalk.mint(&mock, demo::ALICE);
     for expected in [200, 401] {
         let response = login(&client, &base, &code).await;
         assert_eq!(response.status(), expected);

@@ -14,7 +14,7 @@ use silent_login::{AuthCode, Authenticator, DingTalk, Feishu, LoginError, Silent
 use tower::{service_fn, Layer};
 
 /// An inner service that is never meant to run.
-fn unreachable_inner(
+fn inner_never_called(
 ) -> impl tower::Service<Request<String>, Response = Response<String>, Error = Infallible> + Clone {
     service_fn(|_: Request<String>| async { Ok::<_, Infallible>(Response::new(String::new())) })
 }
@@ -56,7 +56,7 @@ fn validate_names_the_feishu_settings_too() {
         ),
         (
             Feishu::lark("cli_lark", "").api_base("https://user@open.larksuite.com"),
-            ["the Feishu App Secret is empty", "the Feishu api_base"],
+            ["the Lark App Secret is empty", "the Lark api_base"],
         ),
     ] {
         let error = SilentLoginLayer::new(provider).validate().unwrap_err();
@@ -83,7 +83,7 @@ fn a_sound_configuration_validates() {
     ];
     for layer in layers {
         assert_eq!(layer.validate(), Ok(()), "{layer:?}");
-        let _service = layer.layer(unreachable_inner());
+        let _service = layer.layer(inner_never_called());
     }
 }
 
@@ -91,7 +91,7 @@ fn a_sound_configuration_validates() {
 #[should_panic(expected = "silent-login cannot start")]
 fn building_a_service_from_a_misconfigured_layer_panics() {
     let layer = SilentLoginLayer::new(DingTalk::new("", "secret"));
-    let _service = layer.layer(unreachable_inner());
+    let _service = layer.layer(inner_never_called());
 }
 
 #[test]
@@ -100,7 +100,7 @@ fn building_a_service_from_a_misconfigured_layer_panics() {
 )]
 fn the_panic_names_every_bad_setting() {
     let layer = SilentLoginLayer::new(DingTalk::new("", "secret")).allowed_origin("h5.example.com");
-    let _service = layer.layer(unreachable_inner());
+    let _service = layer.layer(inner_never_called());
 }
 
 #[tokio::test]
@@ -129,4 +129,38 @@ async fn the_authenticator_answers_misconfigured_for_a_misconfigured_provider() 
         .unwrap_err();
     assert!(error.is(SilentLoginCode::Misconfigured), "{error:?}");
     assert!(error.detail().unwrap().contains("api_base"), "{error:?}");
+}
+
+#[test]
+fn settings_are_checked_as_they_finally_are() {
+    // A corrected api_base wins; what was set before it does not linger.
+    let corrected = DingTalk::new("dingkey", "secret")
+        .api_base("oapi.dingtalk.com")
+        .api_base("https://oapi.dingtalk.com");
+    assert_eq!(SilentLoginLayer::new(corrected).validate(), Ok(()));
+}
+
+#[test]
+fn an_empty_corp_id_a_query_in_api_base_and_clashing_paths_are_refused() {
+    let layer = SilentLoginLayer::new(
+        DingTalk::new("dingkey", "secret")
+            .corp_id("")
+            .api_base("https://oapi.dingtalk.com?x=1"),
+    )
+    .login_path("auth/login")
+    .logout_path("auth/login");
+    let error = layer.validate().unwrap_err();
+    for problem in [
+        "the DingTalk corpId is empty",
+        "the DingTalk api_base",
+        "login_path `auth/login` must start with `/`",
+        "login_path and logout_path are both `auth/login`",
+    ] {
+        assert!(error.detail().contains(problem), "{problem}: {error}");
+    }
+    let login_error = LoginError::from(error);
+    assert_eq!(
+        login_error.narrowed_cause().map(|cause| cause.id()),
+        Some("credentials_missing")
+    );
 }

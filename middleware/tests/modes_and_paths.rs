@@ -10,14 +10,15 @@ use serde_json::Value;
 use silent_login::Mode;
 use silent_login_mock::demo;
 use support::{
-    assert_error_contract, client, error_body, login_user, serve_layer, start_mock, token, Platform,
+    assert_error_contract, client, error_body, login_user, serve_layer, start_mock, token,
+    ProviderKind, TestPlatform,
 };
 
 #[tokio::test]
 async fn optional_mode_lets_anonymous_requests_through_without_an_identity() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock).mode(Mode::Optional)).await;
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock).mode(Mode::Optional)).await;
     let anonymous = client
         .get(format!("{base}/api/maybe"))
         .send()
@@ -33,7 +34,8 @@ async fn optional_mode_lets_anonymous_requests_through_without_an_identity() {
         .unwrap();
     assert_eq!(garbage.text().await.unwrap(), "anonymous");
 
-    let (body, cookie) = login_user(&client, &base, &mock, Platform::DingTalk, demo::ALICE).await;
+    let (body, cookie) =
+        login_user(&client, &base, &mock, ProviderKind::DingTalk, demo::ALICE).await;
     for request in [
         client
             .get(format!("{base}/api/maybe"))
@@ -60,7 +62,7 @@ async fn the_identity_extractor_refuses_like_the_layer_with_www_authenticate() {
     // must still say how to authenticate (RFC 9110 §15.5.2) and must not be cached.
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock).mode(Mode::Optional)).await;
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock).mode(Mode::Optional)).await;
     let required = client.get(format!("{base}/api/me")).send().await.unwrap();
     let headers = required.headers().clone();
     let body: Value = required.json().await.unwrap();
@@ -97,7 +99,7 @@ async fn the_identity_extractor_refuses_like_the_layer_with_www_authenticate() {
 async fn public_paths_and_prefixes_need_no_session() {
     let mock = start_mock().await;
     let client = client();
-    let layer = Platform::DingTalk
+    let layer = ProviderKind::DingTalk
         .layer(&mock)
         .public_path("/healthz")
         .public_prefix("/static/");

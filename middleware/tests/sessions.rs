@@ -14,14 +14,14 @@ use silent_login::{KeyRing, ProviderKind, Session, SessionKey};
 use silent_login_mock::demo;
 use support::{
     clears_the_session_cookie, client, error_body, get_me, login_user, now_ms, serve_layer,
-    set_cookies, start_mock, token, whoami_of, Auth, Platform,
+    set_cookies, start_mock, token, whoami_of, Auth, TestPlatform, BOTH,
 };
 
 #[tokio::test]
 async fn a_session_is_accepted_from_the_cookie_or_a_bearer_token() {
     let mock = start_mock().await;
     let client = client();
-    for platform in Platform::BOTH {
+    for platform in BOTH {
         let base = serve_layer(platform.layer(&mock)).await;
         let (body, cookie) = login_user(&client, &base, &mock, platform, demo::BOB).await;
         for auth in [Auth::Bearer(&token(&body)), Auth::Cookie(&cookie)] {
@@ -29,7 +29,7 @@ async fn a_session_is_accepted_from_the_cookie_or_a_bearer_token() {
             assert_eq!(response.status(), 200, "{auth:?}");
             let me: Value = response.json().await.unwrap();
             assert_eq!(me["user_id"], demo::BOB);
-            assert_eq!(me["provider"], platform.name());
+            assert_eq!(me["provider"], platform.as_str());
         }
         // A cookie among others, and a lower-case scheme.
         let jar = format!("theme=dark; {cookie}; lang=zh");
@@ -51,8 +51,8 @@ async fn a_session_is_accepted_from_the_cookie_or_a_bearer_token() {
 async fn the_identity_extractor_sees_everything_the_platform_vouched_for() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
-    let (body, _) = login_user(&client, &base, &mock, Platform::DingTalk, demo::BOB).await;
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
+    let (body, _) = login_user(&client, &base, &mock, ProviderKind::DingTalk, demo::BOB).await;
     let identity = whoami_of(&client, &base, &token(&body)).await;
     assert_eq!(identity.provider, ProviderKind::DingTalk);
     assert_eq!(identity.user_id, demo::BOB);
@@ -61,8 +61,8 @@ async fn the_identity_extractor_sees_everything_the_platform_vouched_for() {
     assert_eq!(identity.name.as_deref(), body["name"].as_str());
     assert_eq!(identity.union_id.as_deref(), body["union_id"].as_str());
 
-    let base = serve_layer(Platform::Feishu.layer(&mock)).await;
-    let (body, _) = login_user(&client, &base, &mock, Platform::Feishu, demo::ALICE).await;
+    let base = serve_layer(ProviderKind::Feishu.layer(&mock)).await;
+    let (body, _) = login_user(&client, &base, &mock, ProviderKind::Feishu, demo::ALICE).await;
     let identity = whoami_of(&client, &base, &token(&body)).await;
     assert_eq!(identity.provider, ProviderKind::Feishu);
     assert_eq!(identity.tenant.as_deref(), Some(demo::FEISHU_TENANT_KEY));
@@ -73,8 +73,8 @@ async fn the_identity_extractor_sees_everything_the_platform_vouched_for() {
 async fn a_tampered_token_is_refused_as_invalid_and_its_cookie_cleared() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
-    let (body, _) = login_user(&client, &base, &mock, Platform::DingTalk, demo::ALICE).await;
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
+    let (body, _) = login_user(&client, &base, &mock, ProviderKind::DingTalk, demo::ALICE).await;
     let token = token(&body);
     let mut bytes = token.into_bytes();
     let middle = bytes.len() / 2 + 10;
@@ -112,11 +112,12 @@ async fn a_tampered_token_is_refused_as_invalid_and_its_cookie_cleared() {
 async fn an_expired_session_is_refused_as_expired() {
     let mock = start_mock().await;
     let client = client();
-    let layer = Platform::DingTalk
+    let layer = ProviderKind::DingTalk
         .layer(&mock)
         .session_ttl(Duration::from_millis(700));
     let base = serve_layer(layer).await;
-    let (body, cookie) = login_user(&client, &base, &mock, Platform::DingTalk, demo::ALICE).await;
+    let (body, cookie) =
+        login_user(&client, &base, &mock, ProviderKind::DingTalk, demo::ALICE).await;
     let token = token(&body);
     assert_eq!(
         get_me(&client, &base, Auth::Bearer(&token)).await.status(),
@@ -141,8 +142,8 @@ async fn an_expired_session_is_refused_as_expired() {
 async fn a_token_sealed_by_a_foreign_key_is_refused_as_unknown_key() {
     let mock = start_mock().await;
     let client = client();
-    let base = serve_layer(Platform::DingTalk.layer(&mock)).await;
-    let (body, _) = login_user(&client, &base, &mock, Platform::DingTalk, demo::ALICE).await;
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
+    let (body, _) = login_user(&client, &base, &mock, ProviderKind::DingTalk, demo::ALICE).await;
     let identity = whoami_of(&client, &base, &token(&body)).await;
     let now = now_ms();
     let forged = KeyRing::new(SessionKey::generate()).seal(&Session {
@@ -159,7 +160,7 @@ async fn a_token_sealed_by_a_foreign_key_is_refused_as_unknown_key() {
 async fn a_logged_out_session_is_refused_as_revoked() {
     let mock = start_mock().await;
     let client = client();
-    for platform in Platform::BOTH {
+    for platform in BOTH {
         let base = serve_layer(platform.layer(&mock)).await;
         let (body, cookie) = login_user(&client, &base, &mock, platform, demo::ALICE).await;
         let token = token(&body);
@@ -191,17 +192,27 @@ async fn a_rotated_key_still_opens_old_sessions_until_it_leaves_the_ring() {
     let client = client();
     let key_a = SessionKey::generate();
     let key_b = SessionKey::generate();
-    let old = serve_layer(Platform::DingTalk.layer(&mock).session_key(key_a.clone())).await;
+    let old = serve_layer(
+        ProviderKind::DingTalk
+            .layer(&mock)
+            .session_key(key_a.clone()),
+    )
+    .await;
     let rotated = serve_layer(
-        Platform::DingTalk
+        ProviderKind::DingTalk
             .layer(&mock)
             .session_keys(KeyRing::new(key_b.clone()).with_previous(key_a.clone())),
     )
     .await;
-    let without_a = serve_layer(Platform::DingTalk.layer(&mock).session_key(key_b.clone())).await;
+    let without_a = serve_layer(
+        ProviderKind::DingTalk
+            .layer(&mock)
+            .session_key(key_b.clone()),
+    )
+    .await;
 
     let (sealed_by_a, cookie_a) =
-        login_user(&client, &old, &mock, Platform::DingTalk, demo::ALICE).await;
+        login_user(&client, &old, &mock, ProviderKind::DingTalk, demo::ALICE).await;
     assert_eq!(token(&sealed_by_a).split('.').nth(1), Some(key_a.id()));
     assert_eq!(
         get_me(&client, &rotated, Auth::Bearer(&token(&sealed_by_a)))
@@ -224,7 +235,7 @@ async fn a_rotated_key_still_opens_old_sessions_until_it_leaves_the_ring() {
 
     // New sessions are sealed with the current key and open everywhere it is known.
     let (sealed_by_b, _) =
-        login_user(&client, &rotated, &mock, Platform::DingTalk, demo::BOB).await;
+        login_user(&client, &rotated, &mock, ProviderKind::DingTalk, demo::BOB).await;
     assert_eq!(token(&sealed_by_b).split('.').nth(1), Some(key_b.id()));
     assert_eq!(
         get_me(&client, &without_a, Auth::Bearer(&token(&sealed_by_b)))
@@ -245,15 +256,15 @@ async fn a_session_from_an_organization_not_allowed_is_refused_on_every_request(
     let mock = start_mock().await;
     let client = client();
     let key = SessionKey::generate();
-    let open = serve_layer(Platform::DingTalk.layer(&mock).session_key(key.clone())).await;
+    let open = serve_layer(ProviderKind::DingTalk.layer(&mock).session_key(key.clone())).await;
     let guarded = serve_layer(
-        Platform::DingTalk
+        ProviderKind::DingTalk
             .layer(&mock)
             .session_key(key)
             .allowed_tenants(["other"]),
     )
     .await;
-    let (body, _) = login_user(&client, &open, &mock, Platform::DingTalk, demo::ALICE).await;
+    let (body, _) = login_user(&client, &open, &mock, ProviderKind::DingTalk, demo::ALICE).await;
     error_body(
         get_me(&client, &guarded, Auth::Bearer(&token(&body))).await,
         403,

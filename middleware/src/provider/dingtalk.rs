@@ -35,25 +35,18 @@ pub struct DingTalk {
     corp_id: Option<String>,
     api_base: String,
     http: HttpClient,
-    problems: Problems,
 }
 
 impl DingTalk {
     /// An app with its `AppKey` and `AppSecret` (开发者后台 → 凭证与基础信息). An empty one is
     /// a misconfiguration the layer refuses to start with.
     pub fn new(app_key: impl Into<String>, app_secret: impl Into<String>) -> Self {
-        let app_key = app_key.into();
-        let secret = AppSecret::new(app_secret);
-        let mut problems = Problems::default();
-        problems.non_empty("the DingTalk AppKey", &app_key);
-        problems.non_empty("the DingTalk AppSecret", secret.expose());
         Self {
-            app_key,
-            secret,
+            app_key: app_key.into(),
+            secret: AppSecret::new(app_secret),
             corp_id: None,
             api_base: DINGTALK_API_BASE.to_owned(),
             http: HttpClient::new(HttpConfig::default()),
-            problems,
         }
     }
 
@@ -69,8 +62,6 @@ impl DingTalk {
     #[must_use]
     pub fn api_base(mut self, base: impl Into<String>) -> Self {
         self.api_base = trim_base(base);
-        self.problems
-            .http_url("the DingTalk api_base", &self.api_base);
         self
     }
 
@@ -188,7 +179,14 @@ impl Provider for DingTalk {
     }
 
     fn check_settings(&self) -> Result<(), Error> {
-        self.problems.check()
+        let mut problems = Problems::default();
+        problems.non_empty("the DingTalk AppKey", &self.app_key);
+        problems.non_empty("the DingTalk AppSecret", self.secret.expose());
+        if let Some(corp_id) = &self.corp_id {
+            problems.non_empty("the DingTalk corpId", corp_id);
+        }
+        problems.http_url("the DingTalk api_base", &self.api_base);
+        problems.check()
     }
 
     fn code_already_used(&self) -> LoginError {

@@ -40,25 +40,18 @@ pub struct Feishu {
     secret: AppSecret,
     api_base: String,
     http: HttpClient,
-    problems: Problems,
 }
 
 impl Feishu {
     /// A Feishu app with its App ID and App Secret (开发者后台 → 凭证与基础信息). An empty one
     /// is a misconfiguration the layer refuses to start with.
     pub fn new(app_id: impl Into<String>, app_secret: impl Into<String>) -> Self {
-        let app_id = app_id.into();
-        let secret = AppSecret::new(app_secret);
-        let mut problems = Problems::default();
-        problems.non_empty("the Feishu App ID", &app_id);
-        problems.non_empty("the Feishu App Secret", secret.expose());
         Self {
             kind: ProviderKind::Feishu,
-            app_id,
-            secret,
+            app_id: app_id.into(),
+            secret: AppSecret::new(app_secret),
             api_base: FEISHU_API_BASE.to_owned(),
             http: HttpClient::new(HttpConfig::default()),
-            problems,
         }
     }
 
@@ -76,8 +69,6 @@ impl Feishu {
     #[must_use]
     pub fn api_base(mut self, base: impl Into<String>) -> Self {
         self.api_base = trim_base(base);
-        self.problems
-            .http_url("the Feishu api_base", &self.api_base);
         self
     }
 
@@ -219,7 +210,16 @@ impl Provider for Feishu {
     }
 
     fn check_settings(&self) -> Result<(), Error> {
-        self.problems.check()
+        let platform = if self.kind == ProviderKind::Lark {
+            "Lark"
+        } else {
+            "Feishu"
+        };
+        let mut problems = Problems::default();
+        problems.non_empty(&format!("the {platform} App ID"), &self.app_id);
+        problems.non_empty(&format!("the {platform} App Secret"), self.secret.expose());
+        problems.http_url(&format!("the {platform} api_base"), &self.api_base);
+        problems.check()
     }
 
     fn code_already_used(&self) -> LoginError {

@@ -19,6 +19,8 @@ use silent_login::{
 };
 use silent_login_mock::{demo, MintCode, MockPlatform};
 
+pub(crate) use silent_login::ProviderKind;
+
 #[cfg(feature = "axum")]
 mod app;
 #[cfg(feature = "axum")]
@@ -52,52 +54,44 @@ pub(crate) fn feishu(mock: &MockPlatform) -> Feishu {
     Feishu::new(demo::FEISHU_APP_ID, demo::FEISHU_APP_SECRET).api_base(mock.base_url())
 }
 
-/// Which platform a test of the layer runs against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Platform {
-    DingTalk,
-    Feishu,
+/// The platforms the layer tests run against (Lark is Feishu on another host).
+pub(crate) const BOTH: [ProviderKind; 2] = [ProviderKind::DingTalk, ProviderKind::Feishu];
+
+/// What the layer tests need of a platform, on the one platform type every crate uses.
+pub(crate) trait TestPlatform: Copy {
+    /// The organization of the demo users on this platform.
+    fn home_tenant(self) -> &'static str;
+    /// A fresh one-time code for `user`, as the client's JSAPI would mint it.
+    fn mint(self, mock: &MockPlatform, user: &str) -> String;
+    /// The layer of the demo app of this platform, with its defaults (a `Secure` cookie).
+    fn default_layer(self, mock: &MockPlatform) -> SilentLoginLayer;
+    /// The layer of the demo app of this platform, with a plain-HTTP cookie.
+    fn layer(self, mock: &MockPlatform) -> SilentLoginLayer {
+        self.default_layer(mock).secure_cookie(false)
+    }
 }
 
-impl Platform {
-    pub(crate) const BOTH: [Platform; 2] = [Platform::DingTalk, Platform::Feishu];
-
-    /// The `provider` field of the login body.
-    pub(crate) fn name(self) -> &'static str {
+impl TestPlatform for ProviderKind {
+    fn home_tenant(self) -> &'static str {
         match self {
-            Platform::DingTalk => "dingtalk",
-            Platform::Feishu => "feishu",
+            ProviderKind::DingTalk => demo::DINGTALK_CORP_ID,
+            ProviderKind::Feishu | ProviderKind::Lark => demo::FEISHU_TENANT_KEY,
         }
     }
 
-    /// The organization of the demo users on this platform.
-    pub(crate) fn home_tenant(self) -> &'static str {
-        match self {
-            Platform::DingTalk => demo::DINGTALK_CORP_ID,
-            Platform::Feishu => demo::FEISHU_TENANT_KEY,
-        }
-    }
-
-    /// A fresh one-time code for `user`, as the client's JSAPI would mint it.
-    pub(crate) fn mint(self, mock: &MockPlatform, user: &str) -> String {
+    fn mint(self, mock: &MockPlatform, user: &str) -> String {
         let request = match self {
-            Platform::DingTalk => MintCode::dingtalk(user),
-            Platform::Feishu => MintCode::feishu(user),
+            ProviderKind::DingTalk => MintCode::dingtalk(user),
+            ProviderKind::Feishu | ProviderKind::Lark => MintCode::feishu(user),
         };
         mock.mint_code(request).unwrap()
     }
 
-    /// The layer of the demo app of this platform, with its defaults (a `Secure` cookie).
-    pub(crate) fn default_layer(self, mock: &MockPlatform) -> SilentLoginLayer {
+    fn default_layer(self, mock: &MockPlatform) -> SilentLoginLayer {
         match self {
-            Platform::DingTalk => SilentLoginLayer::new(dingtalk(mock)),
-            Platform::Feishu => SilentLoginLayer::new(feishu(mock)),
+            ProviderKind::DingTalk => SilentLoginLayer::new(dingtalk(mock)),
+            ProviderKind::Feishu | ProviderKind::Lark => SilentLoginLayer::new(feishu(mock)),
         }
-    }
-
-    /// The layer of the demo app of this platform, with a plain-HTTP cookie.
-    pub(crate) fn layer(self, mock: &MockPlatform) -> SilentLoginLayer {
-        self.default_layer(mock).secure_cookie(false)
     }
 }
 
@@ -275,7 +269,7 @@ pub(crate) async fn login_user(
     client: &reqwest::Client,
     base: &str,
     mock: &MockPlatform,
-    platform: Platform,
+    platform: ProviderKind,
     user: &str,
 ) -> (Value, String) {
     let response = login(client, base, &platform.mint(mock, user)).await;
@@ -435,14 +429,14 @@ pub(crate) fn catalog_text(provider: &str, code: i32, lang: Lang) -> (&'static s
 }
 
 /// Checks the login body of the contract for `user`.
-pub(crate) fn assert_login_body(body: &Value, platform: Platform, user: &str) {
+pub(crate) fn assert_login_body(body: &Value, platform: ProviderKind, user: &str) {
     for key in LOGIN_BODY_KEYS {
         assert!(
             body.get(key).is_some(),
             "the login body lacks `{key}`: {body:#}"
         );
     }
-    assert_eq!(body["provider"], platform.name(), "{body:#}");
+    assert_eq!(body["provider"], platform.as_str(), "{body:#}");
     assert_eq!(body["user_id"], user, "{body:#}");
     assert!(body["union_id"].is_string(), "{body:#}");
     assert!(body["name"].is_string(), "{body:#}");
