@@ -487,15 +487,17 @@ impl Crate {
 }
 
 /// `lib.rs` → `crate`; `a.rs` and `a/mod.rs` → `crate::a`; `a/b.rs` → `crate::a::b`; `None` for
-/// `bin/` and for unit-test files (`tests.rs`, `#[cfg(test)] mod tests;`: tests may import
-/// anything, like the inline `mod tests` blocks skipped elsewhere).
+/// `bin/` and for unit-test files (`tests.rs` or anything under a `tests/` folder, i.e.
+/// `#[cfg(test)] mod tests;`: tests may import anything, like the inline `mod tests` blocks
+/// skipped elsewhere).
 fn module_path(relative: &Path) -> Option<ModPath> {
     let parts: Vec<String> = relative
         .iter()
         .map(|part| part.to_string_lossy().into_owned())
         .collect();
     let (file, folders) = parts.split_last()?;
-    if folders.first().is_some_and(|folder| folder == "bin") || file == "tests.rs" {
+    let unit_tests = file == "tests.rs" || folders.iter().any(|folder| folder == "tests");
+    if folders.first().is_some_and(|folder| folder == "bin") || unit_tests {
         return None;
     }
     let mut path: ModPath = std::iter::once("crate".to_owned())

@@ -268,4 +268,4 @@ impl Problems {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

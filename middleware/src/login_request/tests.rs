@@ -146,7 +146,7 @@ fn a_reported_jsapi_failure_gets_its_catalog_entry() {
 // Properties
 // ---------------------------------------------------------------------------------------------
 
-fn config() -> Config {
+pub(crate) fn config() -> Config {
     Config {
         cases: 256,
         failure_persistence: None,
@@ -156,7 +156,7 @@ fn config() -> Config {
 
 /// Keys that are not an accepted code name (nor contain one): random words, near misses, the
 /// JSAPI failure keys and a wrapper.
-fn key() -> impl Strategy<Value = String> {
+pub(crate) fn key() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => "[A-Za-z_]{0,14}".prop_filter("not a code name", |key| {
             !key.to_ascii_lowercase().contains("code")
@@ -169,7 +169,7 @@ fn key() -> impl Strategy<Value = String> {
     ]
 }
 
-fn json_value() -> impl Strategy<Value = String> {
+pub(crate) fn json_value() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         Just("null".to_owned()),
         Just("true".to_owned()),
@@ -188,7 +188,7 @@ fn json_value() -> impl Strategy<Value = String> {
 }
 
 /// A JSON object of already-encoded values.
-fn object(pairs: &[(String, String)]) -> String {
+pub(crate) fn object(pairs: &[(String, String)]) -> String {
     let members: Vec<String> = pairs
         .iter()
         .map(|(key, value)| format!("{}:{value}", serde_json::to_string(key).unwrap()))
@@ -197,7 +197,7 @@ fn object(pairs: &[(String, String)]) -> String {
 }
 
 /// JSON objects without an accepted code name, sometimes cut short or with stray bytes.
-fn json_ish() -> impl Strategy<Value = Vec<u8>> {
+pub(crate) fn json_ish() -> impl Strategy<Value = Vec<u8>> {
     (
         prop::collection::vec((key(), json_value()), 0..6),
         any::<prop::sample::Index>(),
@@ -215,7 +215,7 @@ fn json_ish() -> impl Strategy<Value = Vec<u8>> {
 }
 
 /// Form bodies without an accepted code name.
-fn form_ish() -> impl Strategy<Value = Vec<u8>> {
+pub(crate) fn form_ish() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec((key(), "[ -~]{0,12}"), 0..5).prop_map(|pairs| {
         pairs
             .iter()
@@ -227,7 +227,7 @@ fn form_ish() -> impl Strategy<Value = Vec<u8>> {
 }
 
 /// Bodies of any shape in which no accepted name can hide.
-fn body() -> impl Strategy<Value = Vec<u8>> {
+pub(crate) fn body() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         prop::collection::vec(any::<u8>(), 0..600),
         json_ish(),
@@ -239,14 +239,14 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
 }
 
 /// A body or query that spells `code` in any case, or could encode it (`%63`, `\u0063`).
-fn could_name_a_code(bytes: &[u8]) -> bool {
+pub(crate) fn could_name_a_code(bytes: &[u8]) -> bool {
     let lower = bytes.to_ascii_lowercase();
     lower.windows(4).any(|window| window == b"code")
         || lower.contains(&b'%')
         || lower.contains(&b'\\')
 }
 
-fn content_type() -> impl Strategy<Value = Option<String>> {
+pub(crate) fn content_type() -> impl Strategy<Value = Option<String>> {
     prop_oneof![
         Just(None),
         Just(Some("application/json".to_owned())),
@@ -259,7 +259,7 @@ fn content_type() -> impl Strategy<Value = Option<String>> {
     ]
 }
 
-fn query() -> impl Strategy<Value = Option<String>> {
+pub(crate) fn query() -> impl Strategy<Value = Option<String>> {
     prop::option::of("[A-Za-z0-9_=&.+-]{0,30}").prop_filter("no accepted name", |query| {
         query
             .as_deref()

@@ -545,3 +545,5 @@ async fn a_grpc_login_runs_the_method_with_the_identity_and_returns_the_session_
         "gRPC clients get no cookie"
     );
 }
+
+mod properties;

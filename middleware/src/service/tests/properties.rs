@@ -2,10 +2,8 @@
 //! panics and never authenticates it, and every refusal is the catalog's. Checked through the
 //! service with `tower::ServiceExt::oneshot` (no network: the provider points at an unroutable
 //! base, so a code that reaches the platform fails fast instead of logging in) and on
-//! `KeyRing::unseal` directly. `parse_login` itself is property-tested inside the crate.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
+//! `KeyRing::unseal` directly. `parse_login` itself is property-tested in `login_request`, whose
+//! generators these share.
 
 use std::convert::Infallible;
 use std::sync::OnceLock;
@@ -15,25 +13,17 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use proptest::prelude::*;
-use proptest::test_runner::Config;
 use serde_json::Value;
-use silent_login::catalog::{KnownCode, SilentLoginCode};
-use silent_login::{
-    DingTalk, Identity, KeyRing, ProviderKind, Session, SessionKey, SilentLoginLayer,
-};
-use support::{now_ms, UNROUTABLE};
+use silent_login_catalog::{KnownCode, ProviderKind, SilentLoginCode};
 use tower::{service_fn, Layer, ServiceExt};
 
-/// The names a code is accepted under (docs/CONTRACTS.md, 1.1).
-const CODE_NAMES: [&str; 4] = ["tmp_auth_code", "code", "authCode", "auth_code"];
+use crate::login_request::tests::{body, config, content_type, query};
+use crate::login_request::CODE_PARAMS as CODE_NAMES;
+use crate::store::now_ms;
+use crate::{DingTalk, Identity, KeyRing, Session, SessionKey, SilentLoginLayer};
 
-fn config() -> Config {
-    Config {
-        cases: 256,
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
+/// Nothing listens on the discard port of loopback: a connection is refused at once.
+const UNROUTABLE: &str = "http://127.0.0.1:9";
 
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
@@ -122,7 +112,7 @@ fn sets_a_session(cookies: &[String]) -> bool {
 }
 
 /// The catalog entry an error body names by its `provider` and `errcode`.
-fn entry_of(answer: &Value) -> Option<&'static silent_login::catalog::Entry> {
+fn entry_of(answer: &Value) -> Option<&'static silent_login_catalog::Entry> {
     let provider = answer["provider"].as_str()?;
     let errcode = i32::try_from(answer["errcode"].as_i64()?).ok()?;
     KnownCode::from_key(provider, errcode).map(KnownCode::entry)
@@ -131,117 +121,6 @@ fn entry_of(answer: &Value) -> Option<&'static silent_login::catalog::Entry> {
 // ---------------------------------------------------------------------------------------------
 // Strategies
 // ---------------------------------------------------------------------------------------------
-
-/// Keys that are not an accepted code name (nor contain one): random words, near misses, the
-/// JSAPI failure keys and a wrapper.
-fn key() -> impl Strategy<Value = String> {
-    prop_oneof![
-        4 => "[A-Za-z_]{0,14}".prop_filter("not a code name", |key| {
-            !key.to_ascii_lowercase().contains("code")
-        }),
-        1 => prop::sample::select(vec![
-            "temp_auth_code", "tmpAuthCode", "authcode", "Code", "tmp_authcode", "errCode",
-            "errno", "errorCode", "errMsg", "data", "", "TMP_AUTH_CODE",
-        ])
-        .prop_map(str::to_owned),
-    ]
-}
-
-fn json_value() -> impl Strategy<Value = String> {
-    let leaf = prop_oneof![
-        Just("null".to_owned()),
-        Just("true".to_owned()),
-        any::<i64>().prop_map(|n| n.to_string()),
-        any::<f64>().prop_map(|n| format!("{n:?}")),
-        "[a-zA-Z0-9 _.-]{0,16}".prop_map(|s| format!("\"{s}\"")),
-        "\\PC{0,8}".prop_map(|s| serde_json::to_string(&s).unwrap()),
-    ];
-    leaf.prop_recursive(3, 24, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4)
-                .prop_map(|items| format!("[{}]", items.join(","))),
-            prop::collection::vec((key(), inner), 0..4).prop_map(|pairs| object(&pairs)),
-        ]
-    })
-}
-
-fn object(pairs: &[(String, String)]) -> String {
-    let members: Vec<String> = pairs
-        .iter()
-        .map(|(key, value)| format!("{}:{value}", serde_json::to_string(key).unwrap()))
-        .collect();
-    format!("{{{}}}", members.join(","))
-}
-
-/// JSON objects without an accepted code name, sometimes cut short or with stray bytes.
-fn json_ish() -> impl Strategy<Value = Vec<u8>> {
-    (
-        prop::collection::vec((key(), json_value()), 0..6),
-        any::<prop::sample::Index>(),
-        0..4u8,
-    )
-        .prop_map(|(pairs, cut, damage)| {
-            let mut text = object(&pairs).into_bytes();
-            match damage {
-                0 => text.truncate(cut.index(text.len() + 1)),
-                1 => text.insert(cut.index(text.len() + 1), b'\xff'),
-                _ => {}
-            }
-            text
-        })
-}
-
-/// Form bodies without an accepted code name.
-fn form_ish() -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec((key(), "[ -~]{0,12}"), 0..5).prop_map(|pairs| {
-        pairs
-            .iter()
-            .map(|(key, value)| format!("{key}={}", value.replace('%', "")))
-            .collect::<Vec<_>>()
-            .join("&")
-            .into_bytes()
-    })
-}
-
-fn body() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
-        prop::collection::vec(any::<u8>(), 0..600),
-        json_ish(),
-        form_ish(),
-    ]
-    .prop_filter("no accepted name can hide in it", |bytes| {
-        !could_name_a_code(bytes)
-    })
-}
-
-/// A body or query that spells `code` in any case, or could encode it (`%63`, `\u0063`).
-fn could_name_a_code(bytes: &[u8]) -> bool {
-    let lower = bytes.to_ascii_lowercase();
-    lower.windows(4).any(|window| window == b"code")
-        || lower.contains(&b'%')
-        || lower.contains(&b'\\')
-}
-
-fn content_type() -> impl Strategy<Value = Option<String>> {
-    prop_oneof![
-        Just(None),
-        Just(Some("application/json".to_owned())),
-        Just(Some("application/json; charset=utf-8".to_owned())),
-        Just(Some("application/x-www-form-urlencoded".to_owned())),
-        Just(Some("application/problem+json".to_owned())),
-        Just(Some("APPLICATION/JSON".to_owned())),
-        Just(Some(String::new())),
-        "[ -~]{0,40}".prop_map(Some),
-    ]
-}
-
-fn query() -> impl Strategy<Value = Option<String>> {
-    prop::option::of("[A-Za-z0-9_=&.+-]{0,30}").prop_filter("no accepted name", |query| {
-        query
-            .as_deref()
-            .is_none_or(|query| !could_name_a_code(query.as_bytes()))
-    })
-}
 
 /// A login request: (query, `Content-Type`, body, whether it carries a code under an accepted
 /// name). Most carry none — bodies of any shape in which no accepted name can hide; some carry a
