@@ -126,7 +126,7 @@ async fn issue_session(shared: &Shared, code: AuthCode) -> Result<(Session, Stri
         issued_at_ms: now,
         expires_at_ms: now + shared.config.session_ttl.as_millis() as u64,
     };
-    let token = shared.sessions.keys.seal(&session);
+    let token = shared.sessions.seal(&session);
     Ok((session, token))
 }
 

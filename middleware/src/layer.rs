@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::identity::AllowedTenants;
 use crate::provider::Provider;
 use crate::service::SilentLogin;
-use crate::session::{KeyRing, RevocationPolicy, SessionCheck, SessionKey, Sessions};
+use crate::session::{audience, KeyRing, RevocationPolicy, SessionCheck, SessionKey, Sessions};
 use crate::store::{MemoryStore, Store};
 
 /// Adds silent login to a tower service: the login and logout endpoints, sessions on every
@@ -49,7 +49,11 @@ impl SilentLoginLayer {
         let shared = Shared {
             config: Config::default(),
             authenticator: Arc::new(Authenticator::with_store(provider.clone(), store.clone())),
-            sessions: SessionCheck::new(KeyRing::new(SessionKey::generate()), store),
+            sessions: SessionCheck::new(
+                KeyRing::new(SessionKey::generate()),
+                audience(provider.kind(), provider.app_id()),
+                store,
+            ),
         };
         Self {
             provider,

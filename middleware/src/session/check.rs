@@ -33,6 +33,8 @@ pub enum RevocationPolicy {
 #[derive(Clone, Debug)]
 pub(crate) struct SessionCheck {
     pub(crate) keys: KeyRing,
+    /// The app sessions are sealed for and opened as (see [`audience`](super::audience)).
+    pub(crate) audience: String,
     /// Sessions opened with `keys`; replaced whenever the key ring is.
     pub(crate) opened: Arc<OpenedSessions>,
     pub(crate) tenants: AllowedTenants,
@@ -41,9 +43,10 @@ pub(crate) struct SessionCheck {
 }
 
 impl SessionCheck {
-    pub(crate) fn new(keys: KeyRing, store: Arc<dyn Store>) -> Self {
+    pub(crate) fn new(keys: KeyRing, audience: String, store: Arc<dyn Store>) -> Self {
         Self {
             keys,
+            audience,
             opened: Arc::new(OpenedSessions::new(OPENED_SESSIONS)),
             tenants: AllowedTenants::default(),
             store,
@@ -64,10 +67,21 @@ impl SessionCheck {
         headers: &HeaderMap,
         cookie_name: &str,
     ) -> Result<Session, LoginError> {
-        let token = session_token(headers, cookie_name)?;
-        let session = self.opened.open(&self.keys, token, now_ms())?;
+        let session = self.open(headers, cookie_name)?;
         self.tenants.check(&session.identity)?;
         self.check_revocation(session)
+    }
+
+    /// The session of a request on its seal, audience and expiry alone: what logout needs to
+    /// revoke it, whether or not the store can tell that it was revoked already.
+    pub(crate) fn open(&self, headers: &HeaderMap, cookie_name: &str) -> Result<Session, LoginError> {
+        let token = session_token(headers, cookie_name)?;
+        self.opened.open(&self.keys, token, &self.audience, now_ms())
+    }
+
+    /// Seals a new session for this app.
+    pub(crate) fn seal(&self, session: &Session) -> String {
+        self.keys.seal(session, &self.audience)
     }
 
     fn check_revocation(&self, session: Session) -> Result<Session, LoginError> {

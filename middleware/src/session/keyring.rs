@@ -8,12 +8,15 @@ use silent_login_catalog::SilentLoginCode;
 
 use super::Session;
 use crate::error::{Error, LoginError};
+use crate::identity::ProviderKind;
 use crate::secret::fingerprint;
 
-/// The sealed payload is bound to this name (the AEAD's associated data).
+/// The sealed payload is bound to this name and the audience (the AEAD's associated data).
 const SEAL_NAME: &str = "silent-login-session";
 /// The version prefix of every token.
-const VERSION: &str = "v1";
+const VERSION: &str = "v2";
+/// Tokens of releases before sessions were bound to their app.
+const UNBOUND_VERSION: &str = "v1";
 /// The shortest key accepted, in bytes.
 pub const MIN_KEY_BYTES: usize = 32;
 /// Tokens longer than this are refused before any work.
@@ -151,32 +154,52 @@ impl KeyRing {
         &self.keys[0]
     }
 
-    /// Seals a session into a token with the current key.
-    pub fn seal(&self, session: &Session) -> String {
+    /// Seals a session into a token with the current key, for `audience` — the app it is valid
+    /// for, `<provider>:<app id>` (see [`audience()`]). The audience is authenticated by the seal,
+    /// so another app sharing the key cannot open it.
+    ///
+    /// ```
+    /// # use silent_login::{KeyRing, SessionKey};
+    /// let ring = KeyRing::new(SessionKey::generate());
+    /// # let session = silent_login::Session { id: "sid".into(), identity: silent_login::Identity {
+    /// #     provider: silent_login::ProviderKind::Feishu, user_id: "ou_1".into(), union_id: None, open_id: None,
+    /// #     name: None, tenant: None, is_admin: false, extra: Default::default() },
+    /// #     issued_at_ms: 1, expires_at_ms: u64::MAX };
+    /// let token = ring.seal(&session, "feishu:cli_a1");
+    /// assert!(ring.unseal(&token, "feishu:cli_a1", 2).is_ok());
+    /// assert!(ring.unseal(&token, "feishu:cli_b2", 2).is_err());
+    /// ```
+    pub fn seal(&self, session: &Session, audience: &str) -> String {
         let key = self.current();
         // Serializing plain strings and numbers cannot fail.
         let json = serde_json::to_string(session).unwrap_or_default();
+        let name = sealed_name(audience);
         let mut jar = CookieJar::new();
-        jar.private_mut(&key.key).add(Cookie::new(SEAL_NAME, json));
+        jar.private_mut(&key.key).add(Cookie::new(name.clone(), json));
         let sealed = jar
-            .get(SEAL_NAME)
+            .get(&name)
             .map(|cookie| cookie.value().to_owned())
             .unwrap_or_default();
-        format!("{VERSION}.{}.{sealed}", key.id)
+        format!("{VERSION}.{}.{}.{sealed}", key.id, audience_tag(audience))
     }
 
-    /// Opens a token: refused if too long, malformed, sealed by a key not in the ring, tampered
-    /// with, or expired at `now_ms`.
-    pub fn unseal(&self, token: &str, now_ms: u64) -> Result<Session, LoginError> {
+    /// Opens a token sealed for `audience`: refused if too long, malformed, sealed by a key not
+    /// in the ring, for another app, tampered with, or expired at `now_ms`.
+    pub fn unseal(&self, token: &str, audience: &str, now_ms: u64) -> Result<Session, LoginError> {
         let invalid = |detail: &str| {
             LoginError::new(SilentLoginCode::SessionInvalid).with_detail(detail.to_owned())
         };
         if token.len() > MAX_TOKEN_BYTES {
             return Err(invalid("the session token is far too long"));
         }
-        let mut parts = token.splitn(3, '.');
-        let (Some(VERSION), Some(key_id), Some(sealed)) =
-            (parts.next(), parts.next(), parts.next())
+        let mut parts = token.splitn(4, '.');
+        let version = parts.next();
+        if version == Some(UNBOUND_VERSION) {
+            return Err(invalid("the token predates sessions bound to their app")
+                .with_cause("unbound_token"));
+        }
+        let (Some(VERSION), Some(key_id), Some(tag), Some(sealed)) =
+            (version, parts.next(), parts.next(), parts.next())
         else {
             return Err(invalid("not a silent-login session token"));
         };
@@ -189,10 +212,15 @@ impl KeyRing {
                     "sealed with key {key_id:.16}, which this server does not hold"
                 ))
             })?;
+        if tag != audience_tag(audience) {
+            return Err(
+                invalid("the session was issued for another app").with_cause("another_app")
+            );
+        }
         let jar = CookieJar::new();
         let opened = jar
             .private(&key.key)
-            .decrypt(Cookie::new(SEAL_NAME, sealed.to_owned()))
+            .decrypt(Cookie::new(sealed_name(audience), sealed.to_owned()))
             .ok_or_else(|| invalid("the session token was altered or truncated"))?;
         let session: Session = serde_json::from_str(opened.value())
             .map_err(|_| invalid("the session token's content is unreadable"))?;
@@ -203,9 +231,32 @@ impl KeyRing {
     }
 }
 
+/// The audience of sessions of one app: `<provider>:<app id>`.
+///
+/// ```
+/// use silent_login::{session::audience, ProviderKind};
+/// assert_eq!(audience(ProviderKind::DingTalk, "dingappkey"), "dingtalk:dingappkey");
+/// ```
+pub fn audience(provider: ProviderKind, app_id: &str) -> String {
+    format!("{}:{app_id}", provider.as_str())
+}
+
+/// The associated data of the seal: the audience, authenticated with the payload.
+fn sealed_name(audience: &str) -> String {
+    format!("{SEAL_NAME}:{audience}")
+}
+
+/// The audience's public tag in the token: which app it claims to be for, so another app's
+/// session is told apart from a tampered one (the seal still decides).
+fn audience_tag(audience: &str) -> String {
+    fingerprint(&[b"session-audience", audience.as_bytes()])[..8].to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const APP: &str = "dingtalk:dingapp";
     use crate::identity::{Identity, ProviderKind};
 
     fn session(expires_at_ms: u64) -> Session {
@@ -229,20 +280,20 @@ mod tests {
     #[test]
     fn a_sealed_session_opens_with_the_same_ring() {
         let ring = KeyRing::new(SessionKey::generate());
-        let token = ring.seal(&session(10_000));
-        assert!(token.starts_with("v1."));
-        assert_eq!(ring.unseal(&token, 5).unwrap(), session(10_000));
+        let token = ring.seal(&session(10_000), APP);
+        assert!(token.starts_with("v2."));
+        assert_eq!(ring.unseal(&token, APP, 5).unwrap(), session(10_000));
     }
 
     #[test]
     fn rotation_keeps_old_tokens_until_the_old_key_leaves_the_ring() {
         let old = SessionKey::generate();
-        let token = KeyRing::new(old.clone()).seal(&session(10_000));
+        let token = KeyRing::new(old.clone()).seal(&session(10_000), APP);
         let rotated = KeyRing::new(SessionKey::generate()).with_previous(old);
-        assert!(rotated.unseal(&token, 5).is_ok());
+        assert!(rotated.unseal(&token, APP, 5).is_ok());
         let without_old = KeyRing::new(rotated.current().clone());
         assert!(without_old
-            .unseal(&token, 5)
+            .unseal(&token, APP, 5)
             .unwrap_err()
             .is(SilentLoginCode::SessionKeyUnknown));
     }
@@ -250,24 +301,24 @@ mod tests {
     #[test]
     fn tampering_expiry_and_garbage_are_told_apart() {
         let ring = KeyRing::new(SessionKey::generate());
-        let token = ring.seal(&session(10_000));
+        let token = ring.seal(&session(10_000), APP);
         let mut tampered = token.clone();
         let last = tampered.pop().unwrap();
         tampered.push(if last == 'A' { 'B' } else { 'A' });
         assert!(ring
-            .unseal(&tampered, 5)
+            .unseal(&tampered, APP, 5)
             .unwrap_err()
             .is(SilentLoginCode::SessionInvalid));
         assert!(ring
-            .unseal(&token, 10_000)
+            .unseal(&token, APP, 10_000)
             .unwrap_err()
             .is(SilentLoginCode::SessionExpired));
         assert!(ring
-            .unseal("garbage", 5)
+            .unseal("garbage", APP, 5)
             .unwrap_err()
             .is(SilentLoginCode::SessionInvalid));
         assert!(ring
-            .unseal(&"v1.x.".repeat(3000), 5)
+            .unseal(&"v1.x.".repeat(3000), APP, 5)
             .unwrap_err()
             .is(SilentLoginCode::SessionInvalid));
     }
@@ -290,5 +341,30 @@ mod tests {
             SilentLoginCode::SessionKeyInvalid
         );
         assert!(format!("{:?}", SessionKey::parse(hex).unwrap()).contains("***"));
+    }
+
+    #[test]
+    fn a_session_of_another_app_is_refused_with_its_own_cause() {
+        let ring = KeyRing::new(SessionKey::generate());
+        let token = ring.seal(&session(10_000), APP);
+        let error = ring.unseal(&token, "dingtalk:otherapp", 5).unwrap_err();
+        assert!(error.is(SilentLoginCode::SessionInvalid));
+        assert_eq!(error.narrowed_cause().map(|cause| cause.id()), Some("another_app"));
+        // Claiming the other app's tag does not help: the seal authenticates the audience.
+        let forged = token.replacen(
+            &audience_tag(APP),
+            &audience_tag("dingtalk:otherapp"),
+            1,
+        );
+        let error = ring.unseal(&forged, "dingtalk:otherapp", 5).unwrap_err();
+        assert!(error.is(SilentLoginCode::SessionInvalid));
+        assert_ne!(error.narrowed_cause().map(|cause| cause.id()), Some("another_app"));
+    }
+
+    #[test]
+    fn tokens_of_the_unbound_format_are_refused_as_such() {
+        let ring = KeyRing::new(SessionKey::generate());
+        let error = ring.unseal("v1.abcdefgh.sealed", APP, 5).unwrap_err();
+        assert_eq!(error.narrowed_cause().map(|cause| cause.id()), Some("unbound_token"));
     }
 }

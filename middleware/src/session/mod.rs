@@ -1,10 +1,12 @@
 //! Sessions: sealed, self-contained tokens any replica holding the key can open; the check of
 //! every protected request; ending sessions early.
 //!
-//! A session token is `v1.<key id>.<sealed>`: the session (identity, id, issue and expiry times)
-//! as JSON, sealed with AES-256-GCM through the `cookie` crate's private jar. The key id says
-//! which key of the [`KeyRing`] sealed it, so a token from a rotated-out or foreign key is told
-//! apart from a tampered one.
+//! A session token is `v2.<key id>.<audience tag>.<sealed>`: the session (identity, id, issue and
+//! expiry times) as JSON, sealed with AES-256-GCM through the `cookie` crate's private jar, with
+//! the app it is for (`<provider>:<app id>`, the [`audience()`]) as associated data. The key id
+//! says which key of the [`KeyRing`] sealed it, so a token from a rotated-out or foreign key is
+//! told apart from a tampered one; the audience tag tells another app's session apart too, and
+//! the seal checks it.
 
 mod check;
 mod keyring;
@@ -13,7 +15,7 @@ mod revoke;
 
 pub use check::RevocationPolicy;
 pub(crate) use check::SessionCheck;
-pub use keyring::{KeyRing, SessionKey, MAX_TOKEN_BYTES, MIN_KEY_BYTES};
+pub use keyring::{audience, KeyRing, SessionKey, MAX_TOKEN_BYTES, MIN_KEY_BYTES};
 use opened::{OpenedSessions, OPENED_SESSIONS};
 pub use revoke::Sessions;
 

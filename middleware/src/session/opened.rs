@@ -33,11 +33,13 @@ impl OpenedSessions {
         }
     }
 
-    /// Opens `token` with `keys`, or takes the session this process opened before.
+    /// Opens `token` with `keys` for `audience`, or takes the session this process opened
+    /// before (the cache belongs to one layer, so to one audience).
     pub(crate) fn open(
         &self,
         keys: &KeyRing,
         token: &str,
+        audience: &str,
         now_ms: u64,
     ) -> Result<Session, LoginError> {
         if let Some(session) = self.cache.get(token) {
@@ -47,7 +49,7 @@ impl OpenedSessions {
             self.cache.remove(token);
             return Err(LoginError::new(SilentLoginCode::SessionExpired));
         }
-        let session = keys.unseal(token, now_ms)?;
+        let session = keys.unseal(token, audience, now_ms)?;
         self.cache.insert(token.to_owned(), session.clone());
         Ok(session)
     }
@@ -58,6 +60,8 @@ mod tests {
     use super::*;
     use crate::identity::{Identity, ProviderKind};
     use crate::session::SessionKey;
+
+    const APP: &str = "feishu:cli_app";
 
     fn session(expires_at_ms: u64) -> Session {
         Session {
@@ -81,15 +85,15 @@ mod tests {
     fn a_kept_session_still_expires() {
         let keys = KeyRing::new(SessionKey::generate());
         let opened = OpenedSessions::new(16);
-        let token = keys.seal(&session(1_000));
-        assert!(opened.open(&keys, &token, 10).is_ok());
-        assert!(opened.open(&keys, &token, 999).is_ok());
+        let token = keys.seal(&session(1_000), APP);
+        assert!(opened.open(&keys, &token, APP, 10).is_ok());
+        assert!(opened.open(&keys, &token, APP, 999).is_ok());
         assert!(opened
-            .open(&keys, &token, 1_000)
+            .open(&keys, &token, APP, 1_000)
             .unwrap_err()
             .is(SilentLoginCode::SessionExpired));
         assert!(opened
-            .open(&keys, &token, 1_001)
+            .open(&keys, &token, APP, 1_001)
             .unwrap_err()
             .is(SilentLoginCode::SessionExpired));
     }
@@ -98,11 +102,11 @@ mod tests {
     fn only_tokens_that_open_are_kept() {
         let keys = KeyRing::new(SessionKey::generate());
         let opened = OpenedSessions::new(16);
-        let mut token = keys.seal(&session(1_000));
+        let mut token = keys.seal(&session(1_000), APP);
         token.push('A');
-        assert!(opened.open(&keys, &token, 10).is_err());
+        assert!(opened.open(&keys, &token, APP, 10).is_err());
         assert!(
-            opened.open(&keys, &token, 10).is_err(),
+            opened.open(&keys, &token, APP, 10).is_err(),
             "a refused token is refused again"
         );
         assert_eq!(opened.cache.len(), 0);

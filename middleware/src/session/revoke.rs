@@ -8,7 +8,7 @@ use silent_login_catalog::SilentLoginCode;
 use super::SessionInfo;
 use crate::error::Error;
 use crate::identity::Identity;
-use crate::store::{now_ms, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Revokes sessions in the layer's store; every replica sharing the store refuses them after.
 ///
@@ -39,7 +39,7 @@ impl Sessions {
     /// Ends every session of `user` issued until now, on every replica.
     pub async fn logout_all(&self, user: &Identity) -> Result<(), Error> {
         self.store
-            .revoke_user(&user.key(), now_ms(), self.session_ttl)
+            .revoke_user(&user.key(), self.session_ttl)
             .await
             .map_err(unavailable)
     }
@@ -48,4 +48,5 @@ impl Sessions {
 fn unavailable(error: StoreError) -> Error {
     crate::metrics::store_failure("revoke");
     Error::new(SilentLoginCode::StoreUnavailable, error.to_string())
+        .with_cause("revocation_not_recorded")
 }

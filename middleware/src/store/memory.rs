@@ -1,65 +1,56 @@
-//! The default store: one process's memory, with expiry.
+//! The default store: one process's memory, with expiry and caps.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use parking_lot::{Mutex, RwLock};
 
+use super::expiry::ExpiringMap;
 use super::{now_ms, LockToken, Store, StoreError, StoreFuture, StoredToken};
 use crate::identity::Identity;
 use crate::secret::AppToken;
 
-/// Entries are swept once this many were added since the last sweep.
-const SWEEP_EVERY: usize = 1024;
+/// The most code fingerprints the ledger holds. At the cap the entry closest to its own expiry
+/// is dropped: that code loses only the "already used" narrowing (the platform still refuses a
+/// second use), and memory stays bounded whatever arrives.
+pub const MAX_CODES: usize = 100_000;
 
 /// A [`Store`] in this process's memory: right for one replica, and for tests.
+///
+/// The code ledger holds at most [`MAX_CODES`] fingerprints; revocations are never dropped
+/// before their time, and leave when the sessions they name would have expired anyway.
 ///
 /// ```
 /// let layer_store = silent_login::MemoryStore::new();
 /// # let _ = layer_store;
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
-    state: Mutex<State>,
+    tokens: Mutex<Tokens>,
+    codes: Mutex<ExpiringMap<()>>,
+    code_cap: usize,
     /// Apart, and read-locked: every authenticated request reads it, logouts rarely write it.
     revoked: RwLock<Revoked>,
 }
 
-#[derive(Debug, Default)]
-struct Revoked {
-    sessions: HashMap<String, u64>,
-    users: HashMap<String, (u64, u64)>,
-    added_since_sweep: usize,
-}
-
-impl Revoked {
-    fn added(&mut self, now: u64) {
-        self.added_since_sweep += 1;
-        if self.added_since_sweep >= SWEEP_EVERY {
-            self.added_since_sweep = 0;
-            self.sessions.retain(|_, until| *until > now);
-            self.users.retain(|_, (_, until)| *until > now);
-        }
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::with_code_cap(MAX_CODES)
     }
 }
 
 #[derive(Debug, Default)]
-struct State {
+struct Tokens {
     tokens: HashMap<String, StoredToken>,
     locks: HashMap<String, (String, u64)>,
-    codes: HashMap<String, u64>,
-    added_since_sweep: usize,
 }
 
-impl State {
-    fn added(&mut self, now: u64) {
-        self.added_since_sweep += 1;
-        if self.added_since_sweep >= SWEEP_EVERY {
-            self.added_since_sweep = 0;
-            self.codes.retain(|_, until| *until > now);
-            self.locks.retain(|_, (_, until)| *until > now);
-        }
-    }
+/// Revoked sessions (until they expire) and each user's "revoked up to" mark (for as long as a
+/// session lives).
+#[derive(Debug, Default)]
+struct Revoked {
+    sessions: ExpiringMap<()>,
+    users: ExpiringMap<u64>,
 }
 
 impl MemoryStore {
@@ -68,26 +59,24 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock()
-    }
-
-    fn revoked(&self) -> RwLockReadGuard<'_, Revoked> {
-        self.revoked.read()
-    }
-
-    fn revoked_mut(&self) -> RwLockWriteGuard<'_, Revoked> {
-        self.revoked.write()
+    /// An empty store whose code ledger holds at most `cap` fingerprints.
+    pub fn with_code_cap(cap: usize) -> Self {
+        Self {
+            tokens: Mutex::default(),
+            codes: Mutex::default(),
+            code_cap: cap.max(1),
+            revoked: RwLock::default(),
+        }
     }
 
     /// How many entries the store holds (codes, revocations, tokens, locks), for tests and
     /// monitoring.
     pub fn len(&self) -> usize {
-        let state = self.state();
-        let revoked = self.revoked();
-        state.tokens.len()
-            + state.locks.len()
-            + state.codes.len()
+        let tokens = self.tokens.lock();
+        let revoked = self.revoked.read();
+        tokens.tokens.len()
+            + tokens.locks.len()
+            + self.codes.lock().len()
             + revoked.sessions.len()
             + revoked.users.len()
     }
@@ -106,7 +95,8 @@ impl Store for MemoryStore {
     fn load_token<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<StoredToken>> {
         let now = now_ms();
         let token = self
-            .state()
+            .tokens
+            .lock()
             .tokens
             .get(key)
             .filter(|token| token.refresh_at_ms > now)
@@ -115,31 +105,35 @@ impl Store for MemoryStore {
     }
 
     fn save_token<'a>(&'a self, key: &'a str, token: &'a StoredToken) -> StoreFuture<'a, ()> {
-        self.state().tokens.insert(key.to_owned(), token.clone());
+        self.tokens
+            .lock()
+            .tokens
+            .insert(key.to_owned(), token.clone());
         ready(())
     }
 
     fn evict_token<'a>(&'a self, key: &'a str, token: &'a AppToken) -> StoreFuture<'a, ()> {
-        let mut state = self.state();
-        if state
+        let mut tokens = self.tokens.lock();
+        if tokens
             .tokens
             .get(key)
             .is_some_and(|stored| &stored.token == token)
         {
-            state.tokens.remove(key);
+            tokens.tokens.remove(key);
         }
         ready(())
     }
 
     fn try_lock<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, Option<LockToken>> {
         let now = now_ms();
-        let mut state = self.state();
-        let held = state.locks.get(key).is_some_and(|(_, until)| *until > now);
+        let mut tokens = self.tokens.lock();
+        let held = tokens.locks.get(key).is_some_and(|(_, until)| *until > now);
         if held {
             return ready(None);
         }
         let holder = crate::secret::random_id();
-        state.locks.insert(
+        // One lock per app token: the map is as small as the number of apps.
+        tokens.locks.insert(
             key.to_owned(),
             (holder.clone(), now + ttl.as_millis() as u64),
         );
@@ -147,35 +141,33 @@ impl Store for MemoryStore {
     }
 
     fn unlock<'a>(&'a self, key: &'a str, lock: LockToken) -> StoreFuture<'a, ()> {
-        let mut state = self.state();
-        if state
+        let mut tokens = self.tokens.lock();
+        if tokens
             .locks
             .get(key)
             .is_some_and(|(holder, _)| *holder == lock.0)
         {
-            state.locks.remove(key);
+            tokens.locks.remove(key);
         }
         ready(())
     }
 
     fn mark_code<'a>(&'a self, fingerprint: &'a str, ttl: Duration) -> StoreFuture<'a, bool> {
         let now = now_ms();
-        let mut state = self.state();
-        let seen = state
-            .codes
-            .get(fingerprint)
-            .is_some_and(|until| *until > now);
-        if !seen {
-            state
-                .codes
-                .insert(fingerprint.to_owned(), now + ttl.as_millis() as u64);
-            state.added(now);
+        let mut codes = self.codes.lock();
+        codes.prune(now);
+        if codes.get(fingerprint, now).is_some() {
+            return ready(false);
         }
-        ready(!seen)
+        if codes.len() >= self.code_cap {
+            codes.pop_soonest();
+        }
+        codes.insert(fingerprint.to_owned(), (), now + ttl.as_millis() as u64);
+        ready(true)
     }
 
     fn unmark_code<'a>(&'a self, fingerprint: &'a str) -> StoreFuture<'a, ()> {
-        self.state().codes.remove(fingerprint);
+        self.codes.lock().remove(fingerprint);
         ready(())
     }
 
@@ -184,30 +176,22 @@ impl Store for MemoryStore {
         session_id: &'a str,
         expires_at_ms: u64,
     ) -> StoreFuture<'a, ()> {
-        let now = now_ms();
-        let mut revoked = self.revoked_mut();
+        let mut revoked = self.revoked.write();
+        revoked.sessions.prune(now_ms());
         revoked
             .sessions
-            .insert(session_id.to_owned(), expires_at_ms);
-        revoked.added(now);
+            .insert(session_id.to_owned(), (), expires_at_ms);
         ready(())
     }
 
-    fn revoke_user<'a>(
-        &'a self,
-        user_key: &'a str,
-        issued_up_to_ms: u64,
-        remember: Duration,
-    ) -> StoreFuture<'a, ()> {
+    fn revoke_user<'a>(&'a self, user_key: &'a str, remember: Duration) -> StoreFuture<'a, ()> {
         let now = now_ms();
-        let mut revoked = self.revoked_mut();
-        let until = now + remember.as_millis() as u64;
-        let entry = revoked
+        let mut revoked = self.revoked.write();
+        revoked.users.prune(now);
+        let forget_at = now + remember.as_millis() as u64;
+        revoked
             .users
-            .entry(user_key.to_owned())
-            .or_insert((0, until));
-        *entry = (entry.0.max(issued_up_to_ms), entry.1.max(until));
-        revoked.added(now);
+            .merge(user_key, now, forget_at, |old, new| (*old).max(new));
         ready(())
     }
 
@@ -217,8 +201,9 @@ impl Store for MemoryStore {
         user: &Identity,
         issued_at_ms: u64,
     ) -> Result<bool, StoreError> {
-        let revoked = self.revoked();
-        if revoked.sessions.contains_key(session_id) {
+        let now = now_ms();
+        let revoked = self.revoked.read();
+        if revoked.sessions.get(session_id, now).is_some() {
             return Ok(true);
         }
         if revoked.users.is_empty() {
@@ -226,8 +211,17 @@ impl Store for MemoryStore {
         }
         Ok(revoked
             .users
-            .get(&user.key())
-            .is_some_and(|(up_to, _)| issued_at_ms <= *up_to))
+            .get(&user.key(), now)
+            .is_some_and(|up_to| issued_at_ms <= *up_to))
+    }
+
+    fn issued_at_ms(&self, user: &Identity) -> u64 {
+        let now = now_ms();
+        let revoked = self.revoked.read();
+        match revoked.users.get(&user.key(), now) {
+            Some(mark) => now.max(mark + 1),
+            None => now,
+        }
     }
 }
 
@@ -260,34 +254,48 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_lock_has_one_holder_and_expires() {
+    async fn a_lock_has_one_holder_until_released() {
         let store = MemoryStore::new();
-        let lock = store
-            .try_lock("k", Duration::from_millis(30))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(store
-            .try_lock("k", Duration::from_secs(1))
-            .await
-            .unwrap()
-            .is_none());
+        let minute = Duration::from_secs(60);
+        let lock = store.try_lock("k", minute).await.unwrap().unwrap();
+        assert!(store.try_lock("k", minute).await.unwrap().is_none());
         store
             .unlock("k", LockToken("someone else".into()))
             .await
             .unwrap();
+        assert!(
+            store.try_lock("k", minute).await.unwrap().is_none(),
+            "only the holder releases it"
+        );
+        store.unlock("k", lock).await.unwrap();
+        assert!(store.try_lock("k", minute).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_crashed_holder_s_lock_expires() {
+        let store = MemoryStore::new();
+        let _crashed = store.try_lock("k", Duration::from_millis(1)).await.unwrap();
+        std::thread::sleep(Duration::from_millis(5));
         assert!(store
-            .try_lock("k", Duration::from_secs(1))
-            .await
-            .unwrap()
-            .is_none());
-        tokio::time::sleep(Duration::from_millis(40)).await;
-        assert!(store
-            .try_lock("k", Duration::from_secs(1))
+            .try_lock("k", Duration::from_secs(60))
             .await
             .unwrap()
             .is_some());
-        store.unlock("k", lock).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_code_ledger_is_capped_and_drops_the_oldest() {
+        let store = MemoryStore::with_code_cap(3);
+        let ttl = Duration::from_secs(300);
+        for fingerprint in ["a", "b", "c", "d"] {
+            assert!(store.mark_code(fingerprint, ttl).await.unwrap());
+        }
+        assert_eq!(store.len(), 3);
+        assert!(!store.mark_code("d", ttl).await.unwrap(), "the newest is kept");
+        assert!(
+            store.mark_code("a", ttl).await.unwrap(),
+            "the oldest was dropped at the cap"
+        );
     }
 
     fn user(id: &str) -> Identity {
@@ -306,15 +314,19 @@ mod tests {
     #[tokio::test]
     async fn revoking_a_user_ends_sessions_issued_until_then_only() {
         let store = MemoryStore::new();
+        let before = now_ms() - 1;
         store
-            .revoke_user(&user("alice").key(), 1_000, Duration::from_secs(60))
+            .revoke_user(&user("alice").key(), Duration::from_secs(60))
             .await
             .unwrap();
-        assert!(store.is_revoked("s1", &user("alice"), 999).unwrap());
-        assert!(store.is_revoked("s1", &user("alice"), 1_000).unwrap());
-        assert!(!store.is_revoked("s2", &user("alice"), 1_001).unwrap());
-        assert!(!store.is_revoked("s1", &user("bob"), 10).unwrap());
+        assert!(store.is_revoked("s1", &user("alice"), before).unwrap());
+        let after = store.issued_at_ms(&user("alice"));
+        assert!(
+            !store.is_revoked("s2", &user("alice"), after).unwrap(),
+            "a login right after logout-all, even in the same millisecond, is not caught by it"
+        );
+        assert!(!store.is_revoked("s1", &user("bob"), before).unwrap());
         store.revoke_session("s2", now_ms() + 60_000).await.unwrap();
-        assert!(store.is_revoked("s2", &user("alice"), 1_001).unwrap());
+        assert!(store.is_revoked("s2", &user("alice"), after).unwrap());
     }
 }

@@ -4,6 +4,7 @@
 //! what sealing cannot: which tokens are cached, which codes were already presented, and which
 //! sessions were ended early. [`MemoryStore`] is the default, for one process.
 
+mod expiry;
 mod memory;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
@@ -15,8 +16,8 @@ use std::pin::Pin;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[cfg(feature = "redis")]
-pub use self::redis::{RedisStore, RedisStoreBuilder};
-pub use memory::MemoryStore;
+pub use self::redis::{RedisStore, RedisStoreBuilder, REVOCATION_BOUND};
+pub use memory::{MemoryStore, MAX_CODES};
 
 use crate::identity::Identity;
 use crate::secret::AppToken;
@@ -84,14 +85,10 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Revokes one session until it would have expired anyway.
     fn revoke_session<'a>(&'a self, session_id: &'a str, expires_at_ms: u64)
         -> StoreFuture<'a, ()>;
-    /// Revokes every session of `user_key` issued up to `issued_up_to_ms`, remembering that for
-    /// `remember` (the longest a session lives).
-    fn revoke_user<'a>(
-        &'a self,
-        user_key: &'a str,
-        issued_up_to_ms: u64,
-        remember: Duration,
-    ) -> StoreFuture<'a, ()>;
+    /// Revokes every session of `user_key` issued up to now by the store's clock (so a replica
+    /// whose own clock lags or leads changes nothing), remembering that for `remember` (the
+    /// longest a session lives).
+    fn revoke_user<'a>(&'a self, user_key: &'a str, remember: Duration) -> StoreFuture<'a, ()>;
     /// The hot-path check of every authenticated request: synchronous, from a local view.
     /// Whether session `session_id` of `user` (see [`Identity::key`]), issued at
     /// `issued_at_ms`, was revoked.
@@ -101,6 +98,18 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         user: &Identity,
         issued_at_ms: u64,
     ) -> Result<bool, StoreError>;
+    /// The issue time of a new session of `user`, by the store's clock: now, but always after
+    /// the user's latest "log out everywhere" this store knows, so a login right after one is
+    /// not caught by it.
+    fn issued_at_ms(&self, user: &Identity) -> u64 {
+        let _ = user;
+        now_ms()
+    }
+    /// Whether the store can answer [`Store::is_revoked`] now (a shared store: connected and its
+    /// revocation feed live). Readiness probes ask this.
+    fn is_live(&self) -> bool {
+        true
+    }
     /// Whether other processes share this store. Then the token cache asks the store and takes
     /// the refresh lock, and a code another process is exchanging is waited for; a
     /// process-local store skips all of that (one process coordinates in memory).

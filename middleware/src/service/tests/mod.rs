@@ -114,6 +114,11 @@ async fn send(layer: &SilentLoginLayer, request: Request<Full<Bytes>>) -> Answer
 }
 
 /// A DingTalk layer whose platform cannot be reached.
+/// The audience of the sessions of `layer()`.
+const APP: &str = "dingtalk:dingkey";
+/// The audience of the demo DingTalk app's sessions.
+const DEMO_APP: &str = concat!("dingtalk:", "dingdemoappkey");
+
 fn layer() -> SilentLoginLayer {
     SilentLoginLayer::new(DingTalk::new("dingkey", "dingsecret").api_base(UNROUTABLE))
 }
@@ -168,7 +173,7 @@ fn session() -> Session {
 
 /// A token sealed with `ring` whose sealed part was altered.
 fn tampered(ring: &KeyRing) -> String {
-    let token = ring.seal(&session());
+    let token = ring.seal(&session(), APP);
     let mut bytes = token.into_bytes();
     let at = bytes.len() - 10;
     bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
@@ -358,7 +363,7 @@ async fn a_session_sealed_with_the_layer_s_keys_reaches_the_inner_service_with_i
     let ring = KeyRing::new(SessionKey::generate());
     let layer = layer().session_keys(ring.clone());
     let session = session();
-    let token = ring.seal(&session);
+    let token = ring.seal(&session, APP);
     for (header, value) in [
         (AUTHORIZATION, format!("Bearer {token}")),
         (COOKIE, format!("theme=dark; silent_login={token}")),
@@ -424,7 +429,7 @@ async fn optional_mode_passes_the_request_on_with_the_rejection_the_layer_would_
 
     // A good session is simply accepted.
     let good = request(Method::GET, "/feed")
-        .header(AUTHORIZATION, format!("Bearer {}", ring.seal(&session())))
+        .header(AUTHORIZATION, format!("Bearer {}", ring.seal(&session(), APP)))
         .body(Full::default())
         .unwrap();
     let answer = send(&optional, good).await;
@@ -478,7 +483,7 @@ async fn a_grpc_call_with_a_dead_session_keeps_its_cookie_out_of_it() {
     );
     assert!(!answer.reached_inner());
 
-    let good = format!("Bearer {}", ring.seal(&session()));
+    let good = format!("Bearer {}", ring.seal(&session(), APP));
     let answer = send(
         &layer,
         grpc("/demo.Greeter/SayHello", &[("authorization", &good)]),
@@ -538,7 +543,7 @@ async fn a_grpc_login_runs_the_method_with_the_identity_and_returns_the_session_
     assert_eq!(extensions.get::<Identity>().unwrap().user_id, demo::BOB);
     assert!(extensions.get::<SessionInfo>().is_some());
     let token = answer.header(GRPC_SESSION_TOKEN);
-    let opened = ring.unseal(token, crate::store::now_ms()).unwrap();
+    let opened = ring.unseal(token, DEMO_APP, crate::store::now_ms()).unwrap();
     assert_eq!(opened.identity.user_id, demo::BOB);
     assert!(
         answer.set_cookies().is_empty(),

@@ -35,6 +35,9 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
+/// The audience of `layer()`'s sessions.
+const APP: &str = "dingtalk:propkey";
+
 fn ring() -> &'static KeyRing {
     static RING: OnceLock<KeyRing> = OnceLock::new();
     RING.get_or_init(|| KeyRing::new(SessionKey::generate()))
@@ -76,7 +79,7 @@ fn real_token() -> String {
         },
         issued_at_ms: now,
         expires_at_ms: now + 3_600_000,
-    })
+    }, APP)
 }
 
 /// Status, `Set-Cookie`s and the JSON body of one request through the layer.
@@ -231,7 +234,7 @@ proptest! {
 
     #[test]
     fn unseal_never_opens_anything_but_a_sealed_session(token in token_ish()) {
-        let opened = ring().unseal(&token, now_ms());
+        let opened = ring().unseal(&token, APP, now_ms());
         prop_assert!(opened.is_err(), "{:?} opened as {:?}", token, opened);
         let error = opened.unwrap_err();
         prop_assert_eq!(error.status(), StatusCode::UNAUTHORIZED);
@@ -262,7 +265,7 @@ proptest! {
 #[test]
 fn the_real_token_does_authenticate_so_the_properties_are_not_vacuous() {
     let token = real_token();
-    assert!(ring().unseal(&token, now_ms()).is_ok());
+    assert!(ring().unseal(&token, APP, now_ms()).is_ok());
     let request = Request::get("/api/me")
         .header(AUTHORIZATION, format!("Bearer {token}"))
         .body(Full::default())

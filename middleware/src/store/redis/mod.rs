@@ -1,17 +1,19 @@
 //! `RedisStore`: one Redis shared by every replica — app tokens with a refresh lock, code
-//! fingerprints, and revocations mirrored into a local view by pub/sub so the hot path never
+//! fingerprints, and revocations mirrored into a local view (`feed.rs`) so the hot path never
 //! waits on Redis.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+mod feed;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 use redis::aio::ConnectionManager;
-use redis::{AsyncCommands, Script};
+use redis::io::tcp::{socket2, TcpSettings};
+use redis::{AsyncCommands, IntoConnectionInfo, ProtocolVersion, Script};
 
+pub use self::feed::REVOCATION_BOUND;
+use self::feed::{Feed, Names};
 use super::{now_ms, CodeState, LockToken, Store, StoreError, StoreFuture, StoredToken};
 
 /// The mark of a code whose exchange is under way, and of one whose exchange ended.
@@ -33,13 +35,16 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0";
 
-/// Raises a user's "revoked up to" mark, never lowers it, and keeps it for `ARGV[2]` ms.
-const RAISE_MARK: &str = r"
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-local wanted = tonumber(ARGV[1])
-if wanted > current then current = wanted end
-redis.call('SET', KEYS[1], tostring(current), 'PX', ARGV[2])
-return current";
+/// TCP keepalive on every connection: a peer that vanished without a reset (a NAT or load
+/// balancer dropping an idle flow) is noticed by the kernel too, not only by our pings.
+fn tcp_settings() -> TcpSettings {
+    TcpSettings::default().set_nodelay(true).set_keepalive(
+        socket2::TcpKeepalive::new()
+            .with_time(Duration::from_secs(5))
+            .with_interval(Duration::from_secs(1))
+            .with_retries(3),
+    )
+}
 
 /// Options of a [`RedisStore`].
 ///
@@ -72,16 +77,19 @@ impl RedisStoreBuilder {
 
     /// Connects (or, with `start_degraded`, starts trying to).
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
-        let client = redis::Client::open(self.url.as_str())
-            .map_err(|error| StoreError(format!("bad REDIS_URL: {error}")))?;
+        let bad_url = |error: redis::RedisError| StoreError(format!("bad REDIS_URL: {error}"));
+        let info = self.url.as_str().into_connection_info().map_err(bad_url)?;
+        let client = redis::Client::open(info.clone()).map_err(bad_url)?;
+        let mut subscriber = info;
+        // RESP3: the subscription and the checks of its liveness share one connection.
+        subscriber.redis.protocol = ProtocolVersion::RESP3;
+        let subscriber = redis::Client::open(subscriber).map_err(bad_url)?;
         let shared = Arc::new(Shared {
             client,
-            prefix: self.prefix,
             connection: tokio::sync::Mutex::new(None),
             last_attempt: Mutex::new(None),
-            view: RwLock::new(View::default()),
-            view_current: AtomicBool::new(false),
         });
+        let feed = Arc::new(Feed::new(Names::new(&self.prefix), subscriber));
         match shared.connection().await {
             Ok(_) => {}
             Err(error) if !self.start_degraded => return Err(error),
@@ -89,9 +97,11 @@ impl RedisStoreBuilder {
                 tracing::warn!(%error, "Redis is unreachable; starting degraded and retrying in the background")
             }
         }
-        let listener = tokio::spawn(listen(Arc::downgrade(&shared)));
+        let listener = tokio::spawn(feed::listen(Arc::downgrade(&feed)));
         Ok(RedisStore {
             shared,
+            feed,
+            prefix: self.prefix,
             _listener: Arc::new(AbortOnDrop(listener)),
         })
     }
@@ -103,16 +113,24 @@ impl RedisStoreBuilder {
 ///   by compare-and-delete; a crashed holder's lock expires).
 /// - Fingerprints of presented codes are shared (5 minutes), so "already used" holds across
 ///   replicas.
-/// - Revocations are written to Redis and announced on a channel; every replica mirrors them in
-///   memory, so checking a session costs no Redis round trip. After a reconnect the mirror is
-///   rebuilt from Redis before it is trusted again; until then [`Store::is_revoked`] reports the
-///   store unavailable and the layer applies its
+/// - Revocations are written to Redis with a sequence number and announced on a channel; every
+///   replica mirrors them in memory, so checking a session costs no Redis round trip. Once a
+///   second each replica pings its subscription connection and compares sequence numbers; a
+///   gap (a lost announcement, a Redis that lost its data) triggers a resync that merges both
+///   sides and writes back what Redis lost. The mirror is served for at most
+///   [`REVOCATION_BOUND`] since it was last confirmed current; past that [`Store::is_revoked`]
+///   reports the store unavailable and the layer applies its
 ///   [`RevocationPolicy`](crate::RevocationPolicy).
+/// - Logging out everywhere uses Redis's clock (`TIME`), so replicas whose clocks differ agree.
 ///
-/// Every key has a TTL.
+/// Every key has a TTL. Needs Redis 7 or later (RESP3, `PEXPIRE … GT`); run it with persistence
+/// (AOF) and `maxmemory-policy noeviction`, `rediss://` for TLS, and an ACL user in the URL
+/// (`rediss://user:password@host:6380/0`).
 #[derive(Clone, Debug)]
 pub struct RedisStore {
     shared: Arc<Shared>,
+    feed: Arc<Feed>,
+    prefix: String,
     /// Stops the revocation listener when the last clone is dropped.
     _listener: Arc<AbortOnDrop>,
 }
@@ -126,26 +144,15 @@ impl Drop for AbortOnDrop {
     }
 }
 
-#[derive(Debug, Default)]
-struct View {
-    sessions: HashMap<String, u64>,
-    users: HashMap<String, u64>,
-}
-
 struct Shared {
     client: redis::Client,
-    prefix: String,
     connection: tokio::sync::Mutex<Option<ConnectionManager>>,
     last_attempt: Mutex<Option<Instant>>,
-    view: RwLock<View>,
-    view_current: AtomicBool,
 }
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisStore")
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
+        f.debug_struct("RedisConnection").finish_non_exhaustive()
     }
 }
 
@@ -166,7 +173,8 @@ impl Shared {
             .set_connection_timeout(COMMAND_TIMEOUT)
             .set_response_timeout(COMMAND_TIMEOUT)
             .set_number_of_retries(1)
-            .set_max_delay(1_000);
+            .set_max_delay(1_000)
+            .set_tcp_settings(tcp_settings());
         let connection = self
             .client
             .get_connection_manager_with_config(config)
@@ -176,117 +184,6 @@ impl Shared {
         Ok(connection)
     }
 
-    fn key(&self, kind: &str, name: &str) -> String {
-        format!("{}{kind}:{name}", self.prefix)
-    }
-
-    fn channel(&self) -> String {
-        format!("{}revocations", self.prefix)
-    }
-
-    /// Rebuilds the local view from Redis: every revocation key still alive.
-    async fn resync(&self, connection: &mut ConnectionManager) -> Result<(), StoreError> {
-        let mut view = View::default();
-        for (kind, map) in [
-            ("revoked-session", &mut view.sessions),
-            ("revoked-user", &mut view.users),
-        ] {
-            let pattern = self.key(kind, "*");
-            let keys: Vec<String> = {
-                let mut iter = connection
-                    .scan_match::<_, String>(&pattern)
-                    .await
-                    .map_err(redis_error)?;
-                let mut keys = Vec::new();
-                while let Some(key) = iter.next_item().await {
-                    keys.push(key);
-                }
-                keys
-            };
-            for key in keys {
-                let value: Option<u64> = connection.get(&key).await.map_err(redis_error)?;
-                if let Some(value) = value {
-                    let name = key
-                        .strip_prefix(&self.key(kind, ""))
-                        .unwrap_or(&key)
-                        .to_owned();
-                    map.insert(name, value);
-                }
-            }
-        }
-        *self.view.write() = view;
-        Ok(())
-    }
-
-    fn apply(&self, message: &str) {
-        let mut view = self.view.write();
-        let now = now_ms();
-        if let Some(rest) = message.strip_prefix("s ") {
-            if let Some((until, id)) = rest.split_once(' ') {
-                view.sessions
-                    .insert(id.to_owned(), until.parse().unwrap_or(u64::MAX));
-            }
-        } else if let Some(rest) = message.strip_prefix("u ") {
-            if let Some((mark, user)) = rest.split_once(' ') {
-                let mark = mark.parse().unwrap_or(u64::MAX);
-                let entry = view.users.entry(user.to_owned()).or_insert(0);
-                *entry = (*entry).max(mark);
-            }
-        }
-        view.sessions.retain(|_, until| *until > now);
-    }
-}
-
-/// Keeps the local view of revocations current: subscribe, then rebuild, then apply messages;
-/// on any failure mark the view stale and start over.
-async fn listen(shared: std::sync::Weak<Shared>) {
-    loop {
-        let Some(store) = shared.upgrade() else {
-            return;
-        };
-        let result = follow(&store).await;
-        store.view_current.store(false, Ordering::SeqCst);
-        if let Err(error) = result {
-            crate::metrics::store_failure("subscribe");
-            tracing::warn!(%error, "lost the Redis revocation feed; revocation checks follow the configured policy until it is back");
-        }
-        drop(store);
-        tokio::time::sleep(RECONNECT_EVERY).await;
-    }
-}
-
-async fn follow(store: &Shared) -> Result<(), StoreError> {
-    let mut pubsub = tokio::time::timeout(COMMAND_TIMEOUT, store.client.get_async_pubsub())
-        .await
-        .map_err(|_| StoreError("timed out connecting to Redis".to_owned()))?
-        .map_err(redis_error)?;
-    pubsub
-        .subscribe(store.channel())
-        .await
-        .map_err(redis_error)?;
-    let mut connection = store.connection().await?;
-    store.resync(&mut connection).await?;
-    store.view_current.store(true, Ordering::SeqCst);
-    tracing::info!("Redis revocation feed is live");
-    let mut messages = pubsub.into_on_message();
-    let mut ping = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        tokio::select! {
-            message = messages.next() => match message {
-                Some(message) => {
-                    if let Ok(text) = message.get_payload::<String>() {
-                        store.apply(&text);
-                    }
-                }
-                None => return Err(StoreError("the subscription ended".to_owned())),
-            },
-            _ = ping.tick() => {
-                // A dead server is noticed within a second even when nobody logs out.
-                let alive: Result<String, _> = redis::cmd("PING").query_async(&mut connection).await;
-                alive.map_err(redis_error)?;
-            }
-        }
-    }
 }
 
 fn redis_error(error: redis::RedisError) -> StoreError {
@@ -308,9 +205,8 @@ impl RedisStore {
         Self::builder(url).connect().await
     }
 
-    /// Whether the local view of revocations is live (Redis reachable and subscribed).
-    pub fn is_live(&self) -> bool {
-        self.shared.view_current.load(Ordering::SeqCst)
+    fn key(&self, kind: &str, name: &str) -> String {
+        format!("{}{kind}:{name}", self.prefix)
     }
 
     async fn run<T, F, Fut>(&self, operation: &'static str, command: F) -> Result<T, StoreError>
@@ -338,7 +234,7 @@ impl RedisStore {
 impl Store for RedisStore {
     fn load_token<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<StoredToken>> {
         Box::pin(async move {
-            let redis_key = self.shared.key("token", key);
+            let redis_key = self.key("token", key);
             let value: Option<String> = self
                 .run("load_token", |mut c| async move { c.get(redis_key).await })
                 .await?;
@@ -359,7 +255,7 @@ impl Store for RedisStore {
             if ttl == 0 {
                 return Ok(());
             }
-            let redis_key = self.shared.key("token", key);
+            let redis_key = self.key("token", key);
             let value = format!("{} {}", token.refresh_at_ms, token.token.expose());
             self.run("save_token", |mut c| async move {
                 c.pset_ex::<_, _, ()>(redis_key, value, ttl).await
@@ -370,7 +266,7 @@ impl Store for RedisStore {
 
     fn evict_token<'a>(&'a self, key: &'a str, token: &'a AppToken) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            let redis_key = self.shared.key("token", key);
+            let redis_key = self.key("token", key);
             let current: Option<String> = self
                 .run("evict_token", |mut c| {
                     let redis_key = redis_key.clone();
@@ -399,7 +295,7 @@ impl Store for RedisStore {
 
     fn try_lock<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, Option<LockToken>> {
         Box::pin(async move {
-            let redis_key = self.shared.key("lock", key);
+            let redis_key = self.key("lock", key);
             let holder = crate::secret::random_id();
             let value = holder.clone();
             let acquired: Option<String> = self
@@ -420,7 +316,7 @@ impl Store for RedisStore {
 
     fn unlock<'a>(&'a self, key: &'a str, lock: LockToken) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            let redis_key = self.shared.key("lock", key);
+            let redis_key = self.key("lock", key);
             let _: i64 = self
                 .run("unlock", |mut c| async move {
                     Script::new(COMPARE_AND_DELETE)
@@ -436,7 +332,7 @@ impl Store for RedisStore {
 
     fn mark_code<'a>(&'a self, fingerprint: &'a str, ttl: Duration) -> StoreFuture<'a, bool> {
         Box::pin(async move {
-            let redis_key = self.shared.key("code", fingerprint);
+            let redis_key = self.key("code", fingerprint);
             let set: Option<String> = self
                 .run("mark_code", |mut c| async move {
                     redis::cmd("SET")
@@ -455,7 +351,7 @@ impl Store for RedisStore {
 
     fn unmark_code<'a>(&'a self, fingerprint: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            let redis_key = self.shared.key("code", fingerprint);
+            let redis_key = self.key("code", fingerprint);
             self.run("unmark_code", |mut c| async move {
                 c.del::<_, ()>(redis_key).await
             })
@@ -470,8 +366,8 @@ impl Store for RedisStore {
         ttl: Duration,
     ) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            let mark = self.shared.key("code", fingerprint);
-            let kept = self.shared.key("outcome", fingerprint);
+            let mark = self.key("code", fingerprint);
+            let kept = self.key("outcome", fingerprint);
             let ttl_ms = ttl.as_millis().max(1) as u64;
             self.run("finish_code", |mut c| async move {
                 redis::pipe()
@@ -496,8 +392,8 @@ impl Store for RedisStore {
 
     fn code_state<'a>(&'a self, fingerprint: &'a str) -> StoreFuture<'a, CodeState> {
         Box::pin(async move {
-            let mark = self.shared.key("code", fingerprint);
-            let kept = self.shared.key("outcome", fingerprint);
+            let mark = self.key("code", fingerprint);
+            let kept = self.key("outcome", fingerprint);
             let (state, outcome): (Option<String>, Option<String>) = self
                 .run("code_state", |mut c| async move {
                     redis::pipe().get(mark).get(kept).query_async(&mut c).await
@@ -517,53 +413,26 @@ impl Store for RedisStore {
         expires_at_ms: u64,
     ) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            let ttl = expires_at_ms.saturating_sub(now_ms()).max(1);
-            let redis_key = self.shared.key("revoked-session", session_id);
-            let channel = self.shared.channel();
-            let message = format!("s {expires_at_ms} {session_id}");
-            self.run("revoke_session", |mut c| async move {
-                redis::pipe()
-                    .pset_ex(redis_key, expires_at_ms, ttl)
-                    .ignore()
-                    .publish(channel, message)
-                    .ignore()
-                    .query_async::<()>(&mut c)
-                    .await
-            })
-            .await?;
-            self.shared
-                .apply(&format!("s {expires_at_ms} {session_id}"));
+            let script = self.feed.revoke_session_script(session_id, expires_at_ms);
+            let _: u64 = self
+                .run("revoke_session", |mut c| async move {
+                    script.invoke_async(&mut c).await
+                })
+                .await?;
+            self.feed.applied_session(session_id, expires_at_ms);
             Ok(())
         })
     }
 
-    fn revoke_user<'a>(
-        &'a self,
-        user_key: &'a str,
-        issued_up_to_ms: u64,
-        remember: Duration,
-    ) -> StoreFuture<'a, ()> {
+    fn revoke_user<'a>(&'a self, user_key: &'a str, remember: Duration) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            let redis_key = self.shared.key("revoked-user", user_key);
-            let remember_ms = remember.as_millis().max(1) as u64;
-            let mark: u64 = self
+            let script = self.feed.revoke_user_script(user_key, remember);
+            let _: u64 = self
                 .run("revoke_user", |mut c| async move {
-                    Script::new(RAISE_MARK)
-                        .key(redis_key)
-                        .arg(issued_up_to_ms)
-                        .arg(remember_ms)
-                        .invoke_async(&mut c)
-                        .await
+                    script.invoke_async(&mut c).await
                 })
                 .await?;
-            let channel = self.shared.channel();
-            let message = format!("u {mark} {user_key}");
-            let announced = message.clone();
-            self.run("revoke_user", |mut c| async move {
-                c.publish::<_, _, i64>(channel, announced).await.map(drop)
-            })
-            .await?;
-            self.shared.apply(&message);
+            self.feed.applied_user(user_key, remember);
             Ok(())
         })
     }
@@ -574,26 +443,15 @@ impl Store for RedisStore {
         user: &Identity,
         issued_at_ms: u64,
     ) -> Result<bool, StoreError> {
-        if !self.shared.view_current.load(Ordering::SeqCst) {
-            return Err(StoreError(
-                "the revocation feed from Redis is not live".to_owned(),
-            ));
-        }
-        let view = self.shared.view.read();
-        if view
-            .sessions
-            .get(session_id)
-            .is_some_and(|until| *until > now_ms())
-        {
-            return Ok(true);
-        }
-        if view.users.is_empty() {
-            return Ok(false);
-        }
-        Ok(view
-            .users
-            .get(&user.key())
-            .is_some_and(|mark| issued_at_ms <= *mark))
+        self.feed.is_revoked(session_id, user, issued_at_ms)
+    }
+
+    fn issued_at_ms(&self, user: &Identity) -> u64 {
+        self.feed.issued_at_ms(user)
+    }
+
+    fn is_live(&self) -> bool {
+        self.feed.is_current()
     }
 
     fn is_shared(&self) -> bool {
