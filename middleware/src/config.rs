@@ -25,10 +25,16 @@ pub enum Mode {
     Optional,
 }
 
+/// The session cookie's name when none is set and the `__Host-` prefix is not allowed.
+const COOKIE_NAME: &str = "silent_login";
+/// The session cookie's name when none is set and the `__Host-` prefix is allowed.
+const HOST_COOKIE_NAME: &str = "__Host-silent_login";
+
 /// The session cookie's attributes.
 #[derive(Clone, Debug)]
 pub(crate) struct CookieConfig {
-    pub(crate) name: String,
+    /// Set by `cookie_name`; otherwise see [`CookieConfig::name`].
+    pub(crate) explicit_name: Option<String>,
     pub(crate) domain: Option<String>,
     pub(crate) path: String,
     pub(crate) secure: bool,
@@ -38,11 +44,24 @@ pub(crate) struct CookieConfig {
 impl Default for CookieConfig {
     fn default() -> Self {
         Self {
-            name: "silent_login".to_owned(),
+            explicit_name: None,
             domain: None,
             path: "/".to_owned(),
             secure: true,
             same_site: SameSite::Lax,
+        }
+    }
+}
+
+impl CookieConfig {
+    /// The cookie's name: the one set, else `__Host-silent_login` when the browser allows the
+    /// `__Host-` prefix (Secure, no Domain, Path `/`: then no subdomain and no plain-HTTP page
+    /// can set or shadow the session cookie), else `silent_login`.
+    pub(crate) fn name(&self) -> &str {
+        match &self.explicit_name {
+            Some(name) => name,
+            None if self.secure && self.domain.is_none() && self.path == "/" => HOST_COOKIE_NAME,
+            None => COOKIE_NAME,
         }
     }
 }
@@ -83,6 +102,11 @@ pub(crate) struct Config {
     pub(crate) cookie: CookieConfig,
     pub(crate) default_lang: Lang,
     pub(crate) login_body_limit: usize,
+    /// The whole login (body read and code exchange) must end within this.
+    pub(crate) login_timeout: Duration,
+    pub(crate) max_concurrent_exchanges: usize,
+    /// Error answers carry `detail` and the platform's raw answer (development only).
+    pub(crate) expose_error_details: bool,
     /// Origins other than the request's own that may log in with cookies (no trailing slash).
     pub(crate) allowed_origins: Vec<String>,
 }
@@ -98,6 +122,9 @@ impl Default for Config {
             cookie: CookieConfig::default(),
             default_lang: Lang::En,
             login_body_limit: 4 * 1024,
+            login_timeout: Duration::from_secs(10),
+            max_concurrent_exchanges: crate::authenticator::DEFAULT_MAX_CONCURRENT_EXCHANGES,
+            expose_error_details: false,
             allowed_origins: Vec::new(),
         }
     }
@@ -110,7 +137,7 @@ impl Config {
         let max_age = cookie::time::Duration::seconds(
             i64::try_from(self.session_ttl.as_secs()).unwrap_or(i64::MAX),
         );
-        let mut builder = Cookie::build((cookie.name.clone(), token.to_owned()))
+        let mut builder = Cookie::build((cookie.name().to_owned(), token.to_owned()))
             .http_only(true)
             .secure(cookie.secure)
             .same_site(cookie.same_site)
@@ -135,6 +162,20 @@ impl Config {
             if !path.starts_with('/') {
                 problems.invalid(format!("{setting} `{path:.100}` must start with `/`"));
             }
+        }
+        let cookie = &self.cookie;
+        let name = cookie.name();
+        if name.starts_with("__Host-")
+            && !(cookie.secure && cookie.domain.is_none() && cookie.path == "/")
+        {
+            problems.invalid(format!(
+                "cookie_name `{name:.100}`: browsers accept a `__Host-` cookie only when it is Secure, has no Domain and its Path is `/`"
+            ));
+        }
+        if name.starts_with("__Secure-") && !cookie.secure {
+            problems.invalid(format!(
+                "cookie_name `{name:.100}`: browsers accept a `__Secure-` cookie only when it is Secure"
+            ));
         }
         if self.login_path == self.logout_path {
             problems.invalid(format!(

@@ -15,6 +15,8 @@ pub(crate) struct RequestContext {
     pub(crate) request_id: String,
     /// The request's gRPC content type, when it is a gRPC (or gRPC-Web) call.
     pub(crate) grpc: Option<HeaderValue>,
+    /// Whether error answers carry `detail` and the platform's raw answer (development only).
+    pub(crate) expose_details: bool,
 }
 
 impl RequestContext {
@@ -30,7 +32,14 @@ impl RequestContext {
             lang,
             request_id: request_id(headers),
             grpc: grpc_content_type(headers).cloned(),
+            expose_details: false,
         }
+    }
+
+    /// Error answers to this request carry `detail` and `upstream` too.
+    pub(crate) fn exposing_details(mut self, expose: bool) -> Self {
+        self.expose_details = expose;
+        self
     }
 
     /// A context for an answer written outside any request (a bare `IntoResponse`).
@@ -39,6 +48,7 @@ impl RequestContext {
             lang,
             request_id: crate::secret::random_id(),
             grpc: None,
+            expose_details: false,
         }
     }
 }

@@ -4,14 +4,20 @@ use http::header::{HOST, ORIGIN};
 use http::Request;
 use silent_login_catalog::SilentLoginCode;
 
+use crate::config::Config;
 use crate::error::LoginError;
 
-/// Refuses a login marked cross-site by the browser, or whose `Origin` is neither the `Host` nor
-/// one of `allowed_origins`.
+/// Refuses a login or logout marked cross-site by the browser, or whose `Origin` is neither this
+/// site (the `Host` with the site's scheme) nor one of the allowed origins.
+///
+/// The site's scheme is the request URI's when it has one, else `https` when the session cookie
+/// is Secure (a TLS-terminating proxy in front) and `http` when it is not: a page served over
+/// plain HTTP on the same host (which anyone on the path can write) is another origin.
 pub(crate) fn refuse_cross_site<B>(
-    allowed_origins: &[String],
+    config: &Config,
     request: &Request<B>,
 ) -> Result<(), LoginError> {
+    let allowed_origins = &config.allowed_origins;
     let headers = request.headers();
     let refuse =
         |detail: String| Err(LoginError::new(SilentLoginCode::CrossSiteLogin).with_detail(detail));
@@ -41,7 +47,19 @@ pub(crate) fn refuse_cross_site<B>(
     if allowed(origin) {
         return Ok(());
     }
-    let origin_host = origin.split_once("://").map_or(origin, |(_, host)| host);
+    let Some((origin_scheme, origin_host)) = origin.split_once("://") else {
+        return refuse(format!(
+            "the Origin header is not an origin ({origin:.100})"
+        ));
+    };
+    let scheme = request
+        .uri()
+        .scheme_str()
+        .unwrap_or(if config.cookie.secure {
+            "https"
+        } else {
+            "http"
+        });
     let host = headers
         .get(HOST)
         .and_then(|value| value.to_str().ok())
@@ -52,7 +70,12 @@ pub(crate) fn refuse_cross_site<B>(
                 .map(|authority| authority.as_str())
         });
     match host {
-        Some(host) if host.eq_ignore_ascii_case(origin_host) => Ok(()),
+        Some(host)
+            if host.eq_ignore_ascii_case(origin_host)
+                && scheme.eq_ignore_ascii_case(origin_scheme) =>
+        {
+            Ok(())
+        }
         _ => refuse(format!(
             "the login request came from another site ({origin:.100})"
         )),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, SET_COOKIE};
 use http::{Method, Request, Response};
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
@@ -23,6 +23,9 @@ use crate::secret::{random_id, AuthCode};
 use crate::session::{Session, Sessions};
 use crate::store::now_ms;
 
+/// The longest query string a login may carry; read before any parameter is looked at.
+const MAX_QUERY_BYTES: usize = 2048;
+
 /// `POST /api/login`.
 pub(crate) async fn login<ReqBody, ResBody>(
     shared: Arc<Shared>,
@@ -32,12 +35,13 @@ where
     ReqBody: Body,
     ReqBody::Error: std::error::Error + Send + Sync + 'static,
 {
-    let context = RequestContext::of(request.headers(), shared.config.default_lang);
+    let context = RequestContext::of(request.headers(), shared.config.default_lang)
+        .exposing_details(shared.config.expose_error_details);
     let provider = shared.authenticator.provider().kind();
     let span = tracing::info_span!("silent_login.login", %provider, request_id = %context.request_id, outcome = tracing::field::Empty, errcode = tracing::field::Empty, cause = tracing::field::Empty, latency_ms = tracing::field::Empty);
     async move {
         let started = Instant::now();
-        let result = open_session(&shared, request).await;
+        let result = open_session(&shared, request, started).await;
         let span = tracing::Span::current();
         span.record("latency_ms", started.elapsed().as_millis() as u64);
         match result {
@@ -54,7 +58,7 @@ where
                     span.record("cause", cause.id());
                 }
                 crate::metrics::login("error", error.provider(), error.errcode());
-                tracing::info!("login failed: {error}");
+                tracing::info!(detail = error.detail(), upstream = ?error.upstream(), "login failed: {error}");
                 error_response(&error, &context, &shared.config)
             }
         }
@@ -66,13 +70,26 @@ where
 async fn open_session<ReqBody>(
     shared: &Shared,
     request: Request<ReqBody>,
+    started: Instant,
 ) -> Result<(Session, String), LoginError>
 where
     ReqBody: Body,
     ReqBody::Error: std::error::Error + Send + Sync + 'static,
 {
     require_post(request.method())?;
-    refuse_cross_site(&shared.config.allowed_origins, &request)?;
+    refuse_cross_site(&shared.config, &request)?;
+    let query = request.uri().query().map(str::to_owned);
+    if query
+        .as_ref()
+        .is_some_and(|query| query.len() > MAX_QUERY_BYTES)
+    {
+        return Err(LoginError::new(SilentLoginCode::LoginBodyTooLarge)
+            .with_cause("query_over_limit")
+            .with_detail(format!(
+                "the query string may be at most {MAX_QUERY_BYTES} bytes"
+            )));
+    }
+    let deadline = tokio::time::Instant::from_std(started) + shared.config.login_timeout;
     let limit = shared.config.login_body_limit;
     let declared = request
         .headers()
@@ -88,21 +105,26 @@ where
             .get(CONTENT_TYPE)
             .and_then(|value| value.to_str().ok()),
     );
-    let query = request.uri().query().map(str::to_owned);
-    let body = Limited::new(request.into_body(), limit)
-        .collect()
-        .await
-        .map_err(|error| {
-            if error
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                too_large(limit)
-            } else {
-                LoginError::new(SilentLoginCode::LoginBodyMalformed)
-                    .with_detail("the body could not be read to its end")
-            }
-        })?;
+    let body =
+        tokio::time::timeout_at(deadline, Limited::new(request.into_body(), limit).collect())
+            .await
+            .map_err(|_| {
+                LoginError::new(SilentLoginCode::LoginBodyTimeout).with_detail(format!(
+                    "the body was not complete after {} ms",
+                    shared.config.login_timeout.as_millis()
+                ))
+            })?
+            .map_err(|error| {
+                if error
+                    .downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some()
+                {
+                    too_large(limit)
+                } else {
+                    LoginError::new(SilentLoginCode::LoginBodyMalformed)
+                        .with_detail("the body could not be read to its end")
+                }
+            })?;
     let code = match parse_login(
         shared.authenticator.provider().kind(),
         query.as_deref(),
@@ -112,19 +134,33 @@ where
         LoginRequest::Code(code) => code,
         LoginRequest::JsapiFailure(error) => return Err(error),
     };
-    issue_session(shared, code).await
+    issue_session(shared, code, deadline).await
 }
 
-/// The code's identity, if its organization is allowed, sealed into a new session.
-async fn issue_session(shared: &Shared, code: AuthCode) -> Result<(Session, String), LoginError> {
-    let identity = shared.authenticator.exchange(code).await?;
+/// The code's identity, if its organization is allowed, sealed into a new session — or the
+/// catalog's timeout past `deadline` (the exchange itself goes on and records the code's fate).
+async fn issue_session(
+    shared: &Shared,
+    code: AuthCode,
+    deadline: tokio::time::Instant,
+) -> Result<(Session, String), LoginError> {
+    let identity = tokio::time::timeout_at(deadline, shared.authenticator.exchange(code))
+        .await
+        .map_err(|_| {
+            LoginError::new(SilentLoginCode::UpstreamTimeout)
+                .with_cause("login_deadline")
+                .with_detail(format!(
+                    "the login did not finish within {} ms",
+                    shared.config.login_timeout.as_millis()
+                ))
+        })??;
     shared.sessions.tenants.check(&identity)?;
-    let now = now_ms();
+    let issued_at_ms = shared.sessions.store.issued_at_ms(&identity);
     let session = Session {
         id: random_id(),
         identity,
-        issued_at_ms: now,
-        expires_at_ms: now + shared.config.session_ttl.as_millis() as u64,
+        issued_at_ms,
+        expires_at_ms: now_ms() + shared.config.session_ttl.as_millis() as u64,
     };
     let token = shared.sessions.seal(&session);
     Ok((session, token))
@@ -145,12 +181,20 @@ fn too_large(limit: usize) -> LoginError {
 }
 
 /// `POST /api/logout[?all=1]`: revoke the session (or all of the user's) and clear the cookie.
+///
+/// The session is opened on its seal, audience and expiry alone (it may be revoked already, or
+/// the store may be unable to say). `200 {"logged_out":true}` only once the revocation is
+/// recorded; otherwise `503 StoreUnavailable` (cause `revocation_not_recorded`) — the cookie is
+/// cleared either way. A request without a session that opens has nothing to revoke: 200.
 pub(crate) async fn logout<ReqBody, ResBody>(
     shared: Arc<Shared>,
     request: Request<ReqBody>,
 ) -> Response<ResponseBody<ResBody>> {
-    let context = RequestContext::of(request.headers(), shared.config.default_lang);
-    if let Err(error) = require_post(request.method()) {
+    let context = RequestContext::of(request.headers(), shared.config.default_lang)
+        .exposing_details(shared.config.expose_error_details);
+    let refused =
+        require_post(request.method()).and_then(|()| refuse_cross_site(&shared.config, &request));
+    if let Err(error) = refused {
         return error_response(&error, &context, &shared.config);
     }
     let all = request.uri().query().is_some_and(|query| {
@@ -158,8 +202,8 @@ pub(crate) async fn logout<ReqBody, ResBody>(
             .split('&')
             .any(|pair| matches!(pair, "all=1" | "all=true" | "all"))
     });
-    let cookie_name = &shared.config.cookie.name;
-    if let Ok(session) = shared.sessions.authenticate(request.headers(), cookie_name) {
+    let cookie_name = shared.config.cookie.name();
+    if let Ok(session) = shared.sessions.open(request.headers(), cookie_name) {
         let sessions = Sessions::new(shared.sessions.store.clone(), shared.config.session_ttl);
         let revoked = if all {
             sessions.logout_all(&session.identity).await
@@ -167,7 +211,13 @@ pub(crate) async fn logout<ReqBody, ResBody>(
             sessions.logout(&session.info()).await
         };
         if let Err(error) = revoked {
-            return error_response(&error.into(), &context, &shared.config);
+            tracing::warn!(request_id = %context.request_id, user = %session.identity.user_id, all, "logout could not record the revocation: {error}");
+            let mut response = error_response(&error.into(), &context, &shared.config);
+            if let Ok(removal) = HeaderValue::from_str(&shared.config.removal_cookie().to_string())
+            {
+                response.headers_mut().append(SET_COOKIE, removal);
+            }
+            return response;
         }
         tracing::info!(user = %session.identity.user_id, all, "logged out");
     }
@@ -184,7 +234,8 @@ pub(crate) async fn grpc_login<S, ReqBody, ResBody>(
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
-    let context = RequestContext::of(request.headers(), shared.config.default_lang);
+    let context = RequestContext::of(request.headers(), shared.config.default_lang)
+        .exposing_details(shared.config.expose_error_details);
     let code = request
         .headers()
         .get(GRPC_AUTH_CODE)
@@ -194,13 +245,16 @@ where
         })
         .and_then(AuthCode::parse);
     let opened = match code {
-        Ok(code) => issue_session(&shared, code).await,
+        Ok(code) => {
+            let deadline = tokio::time::Instant::now() + shared.config.login_timeout;
+            issue_session(&shared, code, deadline).await
+        }
         Err(error) => Err(error),
     };
     let (session, token) = match opened {
         Ok(opened) => opened,
         Err(error) => {
-            tracing::info!(request_id = %context.request_id, "gRPC login failed: {error}");
+            tracing::info!(request_id = %context.request_id, detail = error.detail(), upstream = ?error.upstream(), "gRPC login failed: {error}");
             return Ok(error_response(&error, &context, &shared.config));
         }
     };

@@ -238,7 +238,26 @@ impl LoginError {
         }
     }
 
-    /// The JSON error body (docs/CONTRACTS.md), in `lang`.
+    /// The message an anonymous caller gets: the catalog's, never the platform's own words
+    /// (which can name the server's egress IP, for one).
+    pub(crate) fn public_message(&self, lang: Lang) -> String {
+        self.explaining_entry().message.get(lang).to_owned()
+    }
+
+    /// The JSON error body as an anonymous caller gets it: the code, its cause and solution and
+    /// the request id, without `detail` or the platform's raw answer (`upstream`), which go to
+    /// the server log under the request id.
+    pub fn public_body(&self, lang: Lang, request_id: &str) -> ErrorBody<'_> {
+        ErrorBody {
+            errmsg: self.public_message(lang),
+            detail: None,
+            upstream: None,
+            ..self.body(lang, request_id)
+        }
+    }
+
+    /// The whole JSON error body (docs/CONTRACTS.md), in `lang`, with `detail` and `upstream`:
+    /// for logs, tools and a development server (`expose_error_details`).
     pub fn body(&self, lang: Lang, request_id: &str) -> ErrorBody<'_> {
         let entry = self.explaining_entry();
         let unknown_upstream = self.entry().is_none();
@@ -273,7 +292,7 @@ pub(crate) fn grpc_code_for(status: StatusCode) -> i32 {
         429 => 8,                         // RESOURCE_EXHAUSTED
         400 | 405 | 413 | 415 | 431 => 3, // INVALID_ARGUMENT
         502 | 503 => 14,                  // UNAVAILABLE
-        504 => 4,                         // DEADLINE_EXCEEDED
+        408 | 504 => 4,                   // DEADLINE_EXCEEDED
         _ => 13,                          // INTERNAL
     }
 }

@@ -50,13 +50,17 @@ fn status_headers(error: &LoginError, context: &RequestContext, headers: &mut He
     if let Some(entry) = error.entry() {
         metadata.insert("solution".to_owned(), entry.solution.get(lang).to_owned());
     }
-    if let Some(detail) = error.detail() {
+    if let Some(detail) = error.detail().filter(|_| context.expose_details) {
         metadata.insert("detail".to_owned(), detail.to_owned());
     }
     let details = ErrorDetails::with_error_info(error.reason(), ERROR_DOMAIN, metadata);
     let status = tonic::Status::with_error_details(
         tonic::Code::from_i32(error.grpc_code()),
-        error.message(lang),
+        if context.expose_details {
+            error.message(lang)
+        } else {
+            error.public_message(lang)
+        },
         details,
     );
     if status.add_header(headers).is_err() {

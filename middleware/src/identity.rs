@@ -71,6 +71,11 @@ impl AllowedTenants {
         Self(Some(tenants.into_iter().map(Into::into).collect()))
     }
 
+    /// Whether a list was given.
+    pub(crate) fn is_restricted(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// Refuses an identity of an organization that is not on the list.
     pub(crate) fn check(&self, identity: &Identity) -> Result<(), LoginError> {
         let Some(allowed) = &self.0 else {

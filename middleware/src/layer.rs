@@ -46,14 +46,13 @@ impl SilentLoginLayer {
     pub fn new(provider: impl Provider) -> Self {
         let provider: Arc<dyn Provider> = Arc::new(provider);
         let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let keys = KeyRing::new(SessionKey::generate());
         let shared = Shared {
             config: Config::default(),
-            authenticator: Arc::new(Authenticator::with_store(provider.clone(), store.clone())),
-            sessions: SessionCheck::new(
-                KeyRing::new(SessionKey::generate()),
-                audience(provider.kind(), provider.app_id()),
-                store,
+            authenticator: Arc::new(
+                Authenticator::with_store(provider.clone(), store.clone()).outcome_keys(&keys),
             ),
+            sessions: SessionCheck::new(keys, audience(provider.kind(), provider.app_id()), store),
         };
         Self {
             provider,
@@ -91,7 +90,7 @@ impl SilentLoginLayer {
     /// ```
     pub fn session_keys(mut self, ring: KeyRing) -> Self {
         self.shared().sessions.set_keys(ring);
-        self
+        self.rebuild_authenticator()
     }
 
     /// Where the store lives: [`MemoryStore`] by default; a shared store for many replicas.
@@ -102,10 +101,18 @@ impl SilentLoginLayer {
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).store(Arc::new(MemoryStore::new()));
     /// ```
     pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.shared().sessions.store = store;
+        self.rebuild_authenticator()
+    }
+
+    /// The authenticator for the current provider, store, key ring and cap.
+    fn rebuild_authenticator(mut self) -> Self {
         let provider = self.provider.clone();
         let shared = self.shared();
-        shared.authenticator = Arc::new(Authenticator::with_store(provider, store.clone()));
-        shared.sessions.store = store;
+        let authenticator = Authenticator::with_store(provider, shared.sessions.store.clone())
+            .outcome_keys(&shared.sessions.keys)
+            .max_concurrent_exchanges(shared.config.max_concurrent_exchanges);
+        shared.authenticator = Arc::new(authenticator);
         self
     }
 
@@ -176,14 +183,18 @@ impl SilentLoginLayer {
         self
     }
 
-    /// The session cookie's name (default `silent_login`).
+    /// The session cookie's name. By default `__Host-silent_login` when the cookie is Secure, has
+    /// no Domain and its Path is `/` (the defaults: the `__Host-` prefix makes browsers refuse
+    /// the cookie from a subdomain or a plain-HTTP page, so none can plant or shadow it), and
+    /// `silent_login` otherwise. Setting a name opts out of the prefix; a `__Host-` or
+    /// `__Secure-` name whose attributes browsers would refuse is a misconfiguration.
     ///
     /// ```
     /// # use silent_login::{DingTalk, SilentLoginLayer};
     /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).cookie_name("sid");
     /// ```
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
-        self.config().cookie.name = name.into();
+        self.config().cookie.explicit_name = Some(name.into());
         self
     }
 
@@ -242,12 +253,17 @@ impl SilentLoginLayer {
         self
     }
 
-    /// Only users of these organizations (DingTalk corp ids, Feishu tenant keys) may log in, even
-    /// if the platform vouches for others.
+    /// Only users of these organizations (Feishu/Lark tenant keys) may log in, even if the
+    /// platform vouches for others — for an app other tenants can install.
+    ///
+    /// Not for DingTalk: an internal app belongs to the one organization of its `corp_id`, and
+    /// the platform answers only for users of it, so a list could only compare configuration
+    /// with configuration. [`SilentLoginLayer::validate`] refuses it; restrict who may use a
+    /// DingTalk app with its visible range (可见范围) in the developer console.
     ///
     /// ```
-    /// # use silent_login::{DingTalk, SilentLoginLayer};
-    /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).allowed_tenants(["dingcorp"]);
+    /// # use silent_login::{Feishu, SilentLoginLayer};
+    /// let layer = SilentLoginLayer::new(Feishu::new("cli_a", "s")).allowed_tenants(["tenant_key_1"]);
     /// ```
     pub fn allowed_tenants<I, T>(mut self, tenants: I) -> Self
     where
@@ -281,6 +297,63 @@ impl SilentLoginLayer {
         // Scheme and host are case-insensitive; browsers send them lower-case.
         let origin = origin.into().trim_end_matches('/').to_ascii_lowercase();
         self.config().allowed_origins.push(origin);
+        self
+    }
+
+    /// The deadline of a whole login, body read and code exchange (default 10 s). A body that
+    /// has not arrived by then is answered `LoginBodyTimeout` (408) and the connection closed; an
+    /// exchange still running is answered `UpstreamTimeout` (504, cause `login_deadline`) and
+    /// finishes in the background, so the code's fate is still recorded.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use silent_login::{DingTalk, SilentLoginLayer};
+    /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).login_timeout(Duration::from_secs(5));
+    /// ```
+    pub fn login_timeout(mut self, timeout: Duration) -> Self {
+        self.config().login_timeout = timeout;
+        self
+    }
+
+    /// At most this many code exchanges in flight at once (default 64). A login beyond it is
+    /// answered at once with 503 `LoginOverloaded` and `Retry-After: 1`; its code stays usable.
+    /// Presentations of a code already being exchanged share that exchange and need no slot.
+    ///
+    /// ```
+    /// # use silent_login::{DingTalk, SilentLoginLayer};
+    /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).max_concurrent_exchanges(128);
+    /// ```
+    pub fn max_concurrent_exchanges(mut self, limit: usize) -> Self {
+        self.config().max_concurrent_exchanges = limit;
+        self.rebuild_authenticator()
+    }
+
+    /// Whether the layer can serve protected requests from a current view of revocations (a
+    /// shared store: connected and its revocation feed confirmed within the bound). Answer your
+    /// readiness probe with it, so a load balancer sends no traffic to a replica that would
+    /// refuse it.
+    ///
+    /// ```
+    /// # use silent_login::{DingTalk, SilentLoginLayer};
+    /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s"));
+    /// assert!(layer.is_ready(), "the in-memory store is always ready");
+    /// ```
+    pub fn is_ready(&self) -> bool {
+        self.shared.sessions.store.is_live()
+    }
+
+    /// Error answers also carry `detail` (what exactly went wrong) and `upstream` (the
+    /// platform's raw answer: its message, code and request id) — for development against the
+    /// emulator or a test app. Off by default: anonymous callers get the code, its cause and
+    /// solution and the request id, and the server log has the rest under that request id (a
+    /// platform's message can name your egress IP, a store error your network).
+    ///
+    /// ```
+    /// # use silent_login::{DingTalk, SilentLoginLayer};
+    /// let layer = SilentLoginLayer::new(DingTalk::new("k", "s")).expose_error_details(true);
+    /// ```
+    pub fn expose_error_details(mut self, expose: bool) -> Self {
+        self.config().expose_error_details = expose;
         self
     }
 
@@ -323,11 +396,34 @@ impl SilentLoginLayer {
     /// assert!(error.detail().contains("api_base"));
     /// ```
     pub fn validate(&self) -> Result<(), Error> {
-        match (self.provider.check_settings(), self.shared.config.check()) {
-            (Ok(()), Ok(())) => Ok(()),
-            (Err(error), Ok(())) | (Ok(()), Err(error)) => Err(error),
-            (Err(provider), Err(layer)) => Err(provider.and(layer)),
+        [
+            self.provider.check_settings(),
+            self.shared.config.check(),
+            self.check_tenants(),
+        ]
+        .into_iter()
+        .fold(Ok(()), |all, one| match (all, one) {
+            (Ok(()), one) => one,
+            (Err(all), Ok(())) => Err(all),
+            (Err(all), Err(one)) => Err(all.and(one)),
+        })
+    }
+}
+
+impl SilentLoginLayer {
+    fn check_tenants(&self) -> Result<(), Error> {
+        let mut problems = crate::misconfig::Problems::default();
+        if self.shared.sessions.tenants.is_restricted()
+            && self.provider.kind() == crate::identity::ProviderKind::DingTalk
+        {
+            problems.invalid(
+                "allowed_tenants has no effect with DingTalk: an internal app belongs to the one \
+                 organization of its corp_id; restrict who may use it with the app's visible \
+                 range (可见范围) instead"
+                    .to_owned(),
+            );
         }
+        problems.check()
     }
 }
 

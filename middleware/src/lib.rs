@@ -28,7 +28,7 @@ pub mod store;
 mod token_cache;
 mod upstream;
 
-pub use authenticator::Authenticator;
+pub use authenticator::{Authenticator, DEFAULT_MAX_CONCURRENT_EXCHANGES};
 pub use body::ResponseBody;
 pub use config::Mode;
 pub use error::{Error, ErrorBody, ErrorCode, LoginError, Upstream};
@@ -42,7 +42,7 @@ pub use secret::{AppSecret, AppToken, AuthCode, UserToken, MAX_AUTH_CODE_LEN};
 pub use service::SilentLogin;
 pub use session::{KeyRing, RevocationPolicy, Session, SessionInfo, SessionKey, Sessions};
 pub use store::{MemoryStore, Store};
-pub use token_cache::{FetchedToken, TokenCache};
+pub use token_cache::{FetchedToken, TokenCache, FETCH_FAILURE_BACKOFF};
 pub use upstream::HttpConfig;
 
 pub use silent_login_catalog as catalog;

@@ -31,3 +31,13 @@ pub(crate) fn store_failure(operation: &'static str) {
 
 #[cfg(not(feature = "metrics"))]
 pub(crate) fn store_failure(_operation: &'static str) {}
+
+/// A guard refused work: `exchange_cap` (too many exchanges in flight), `outcome_forged` (an
+/// exchange outcome in the store without a valid MAC).
+#[cfg(feature = "metrics")]
+pub(crate) fn guard_refusal(reason: &'static str) {
+    ::metrics::counter!("silent_login_guard_refusals_total", "reason" => reason).increment(1);
+}
+
+#[cfg(not(feature = "metrics"))]
+pub(crate) fn guard_refusal(_reason: &'static str) {}

@@ -1,7 +1,10 @@
 //! Writing answers: the JSON error body (or a gRPC Trailers-Only status), the login and logout
 //! answers, and the session cookie on them.
 
-use http::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE, WWW_AUTHENTICATE};
+use http::header::{
+    HeaderValue, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_TYPE, RETRY_AFTER, SET_COOKIE,
+    WWW_AUTHENTICATE,
+};
 use http::{HeaderMap, Response, StatusCode};
 use serde::Serialize;
 use silent_login_catalog::SilentLoginCode;
@@ -55,12 +58,35 @@ pub(crate) fn http_error_response<B>(
     if error.status() == StatusCode::METHOD_NOT_ALLOWED {
         headers.insert(ALLOW, HeaderValue::from_static("POST"));
     }
+    if let Some(seconds) = retry_after(error) {
+        headers.insert(RETRY_AFTER, HeaderValue::from_static(seconds));
+    }
+    if error.is(SilentLoginCode::LoginBodyTimeout) {
+        // The rest of a trickled body is not worth reading: close the connection.
+        headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    }
     response
+}
+
+/// When a refusal that only needs patience may be retried, in seconds.
+fn retry_after(error: &LoginError) -> Option<&'static str> {
+    if error.is(SilentLoginCode::LoginOverloaded) {
+        Some("1")
+    } else if error.is(SilentLoginCode::UpstreamRateLimited) {
+        Some("2")
+    } else {
+        None
+    }
 }
 
 /// The JSON error body, in the request's language.
 pub(crate) fn error_body_json(error: &LoginError, context: &RequestContext) -> Vec<u8> {
-    serde_json::to_vec(&error.body(context.lang, &context.request_id)).unwrap_or_default()
+    let body = if context.expose_details {
+        error.body(context.lang, &context.request_id)
+    } else {
+        error.public_body(context.lang, &context.request_id)
+    };
+    serde_json::to_vec(&body).unwrap_or_default()
 }
 
 fn www_authenticate(error: &LoginError) -> HeaderValue {
@@ -71,13 +97,14 @@ fn www_authenticate(error: &LoginError) -> HeaderValue {
     }
 }
 
-/// A presented session that can never work again.
+/// A presented session that can never work again. A session sealed with a key this server
+/// does not hold is not one: during a rolling key rotation another replica may hold that key,
+/// so its cookie stays.
 fn ends_session(error: &LoginError) -> bool {
     [
         SilentLoginCode::SessionExpired,
         SilentLoginCode::SessionInvalid,
         SilentLoginCode::SessionRevoked,
-        SilentLoginCode::SessionKeyUnknown,
     ]
     .into_iter()
     .any(|code| error.is(code))

@@ -93,7 +93,7 @@ where
         match self
             .shared
             .sessions
-            .authenticate(headers, &config.cookie.name)
+            .authenticate(headers, config.cookie.name())
         {
             Ok(session) => {
                 let (identity, info) = session.into_parts();
@@ -102,7 +102,8 @@ where
                 ResponseFuture::inner(self.inner.call(request))
             }
             Err(error) => {
-                let context = RequestContext::of(headers, config.default_lang);
+                let context = RequestContext::of(headers, config.default_lang)
+                    .exposing_details(config.expose_error_details);
                 if config.mode == Mode::Optional {
                     // A handler that insists on an identity answers as the layer would have.
                     let removal = cookie_removal(&error, &context, config);
@@ -110,7 +111,7 @@ where
                     request.extensions_mut().insert(rejection);
                     return ResponseFuture::inner(self.inner.call(request));
                 }
-                tracing::debug!(errcode = error.errcode(), request_id = %context.request_id, "request refused: {error}");
+                tracing::debug!(errcode = error.errcode(), request_id = %context.request_id, detail = error.detail(), "request refused: {error}");
                 ResponseFuture::ready(error_response(&error, &context, config))
             }
         }

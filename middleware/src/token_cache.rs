@@ -1,6 +1,7 @@
 //! The app-token cache: refresh before expiry, one refresh at a time (single-flight, across
 //! replicas when the store is shared), compare-and-evict when the platform calls a token invalid,
-//! bounded backoff on transient faults, and a pause after the platform rate-limits us.
+//! and a failed fetch remembered for a short backoff so an outage costs one token request per
+//! window, not one per login.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -8,21 +9,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
-use silent_login_catalog::SilentLoginCode;
 
 use crate::error::LoginError;
 use crate::metrics;
 use crate::secret::AppToken;
 use crate::store::{now_ms, Store, StoredToken};
 
-/// Attempts of the token endpoint per refresh when it fails transiently.
-const FETCH_ATTEMPTS: u32 = 3;
+/// How long a failed token fetch is remembered and answered from memory: every login that
+/// waited on that fetch, and every login in this window, gets its error without asking again.
+pub const FETCH_FAILURE_BACKOFF: Duration = Duration::from_secs(2);
+/// A token lifetime the platform states is believed up to this long (both platforms say two
+/// hours); anything longer, up to `u64::MAX` seconds, is clamped rather than trusted.
+const LONGEST_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// How long a replica holds the refresh lock at most.
 const LOCK_TTL: Duration = Duration::from_secs(10);
 /// How often a replica that lost the lock race looks for the winner's token.
 const LOCK_POLL: Duration = Duration::from_millis(25);
-/// How long to stop asking for tokens after the platform rate-limited the token endpoint.
-const RATE_LIMIT_PAUSE: Duration = Duration::from_secs(2);
 
 /// A token the platform just issued.
 #[derive(Debug)]
@@ -37,7 +39,8 @@ pub struct FetchedToken {
 struct Slot {
     current: RwLock<Option<(AppToken, Instant)>>,
     refresh: tokio::sync::Mutex<()>,
-    paused_until: Mutex<Option<Instant>>,
+    /// The last fetch's failure, until its backoff ends.
+    failed: Mutex<Option<(LoginError, Instant)>>,
 }
 
 impl Slot {
@@ -49,17 +52,33 @@ impl Slot {
             .map(|(token, _)| token.clone())
     }
 
-    fn set(&self, token: AppToken, refresh_at: Instant) {
-        *self.current.write() = Some((token, refresh_at));
+    fn set(&self, token: AppToken, usable_for: Duration) {
+        *self.current.write() = Some((token, Instant::now() + usable_for));
+        *self.failed.lock() = None;
     }
 
-    fn paused(&self) -> bool {
-        let paused = self.paused_until.lock();
-        paused.is_some_and(|until| Instant::now() < until)
+    fn recent_failure(&self) -> Option<LoginError> {
+        let failed = self.failed.lock();
+        failed
+            .as_ref()
+            .filter(|(_, until)| Instant::now() < *until)
+            .map(|(error, _)| error.clone())
     }
 
-    fn pause(&self) {
-        *self.paused_until.lock() = Some(Instant::now() + RATE_LIMIT_PAUSE);
+    fn remember_failure(&self, error: &LoginError) {
+        *self.failed.lock() = Some((error.clone(), Instant::now() + FETCH_FAILURE_BACKOFF));
+    }
+}
+
+/// How long a token of the stated lifetime is used before refreshing it: `margin` before it
+/// expires, or half its life when that is shorter than twice the margin (a platform that hands
+/// out short tokens is still asked once per half-life, not at every login).
+fn usable_for(expires_in: Duration, margin: Duration) -> Duration {
+    let lifetime = expires_in.min(LONGEST_TOKEN_LIFETIME);
+    if lifetime > margin * 2 {
+        lifetime - margin
+    } else {
+        lifetime / 2
     }
 }
 
@@ -87,7 +106,8 @@ impl TokenCache {
     }
 
     /// The cached token for `key`, or a new one from `fetch` — fetched once however many callers
-    /// wait for it.
+    /// wait for it, and its failure shared by them all and remembered for
+    /// [`FETCH_FAILURE_BACKOFF`].
     pub async fn get<F, Fut>(&self, key: &str, fetch: F) -> Result<AppToken, LoginError>
     where
         F: Fn() -> Fut,
@@ -98,28 +118,34 @@ impl TokenCache {
             metrics::token_cache("hit");
             return Ok(token);
         }
+        if let Some(error) = slot.recent_failure() {
+            metrics::token_cache("failure_remembered");
+            return Err(error);
+        }
         let _refreshing = slot.refresh.lock().await;
         if let Some(token) = slot.fresh() {
             metrics::token_cache("hit");
             return Ok(token);
         }
-        if slot.paused() {
-            return Err(LoginError::new(SilentLoginCode::UpstreamRateLimited)
-                .with_detail("the platform rate-limited the token endpoint moments ago; not asking again yet")
-                .code_not_presented());
+        // The fetch this caller waited for failed: its answer is this caller's too.
+        if let Some(error) = slot.recent_failure() {
+            metrics::token_cache("failure_remembered");
+            return Err(error);
         }
         if self.store.is_shared() {
             match self.refresh_shared(key, &slot, &fetch).await {
-                Err(error) if error.is(SilentLoginCode::StoreUnavailable) => {
+                Err(error) if error.is(silent_login_catalog::SilentLoginCode::StoreUnavailable) => {
                     // Logins keep working on this replica's own cache while the store is away.
                     tracing::warn!(%error, "shared token cache unavailable; using the local cache");
                 }
                 result => return result,
             }
         }
-        let fetched = self.fetch_with_backoff(&slot, &fetch).await?;
-        let refresh_at = Instant::now() + fetched.expires_in.saturating_sub(self.margin);
-        slot.set(fetched.token.clone(), refresh_at);
+        let fetched = self.fetch_once(&slot, &fetch).await?;
+        slot.set(
+            fetched.token.clone(),
+            usable_for(fetched.expires_in, self.margin),
+        );
         Ok(fetched.token)
     }
 
@@ -139,7 +165,7 @@ impl TokenCache {
             if let Some(stored) = self.store.load_token(key).await.map_err(store_error)? {
                 let remaining =
                     Duration::from_millis(stored.refresh_at_ms.saturating_sub(now_ms()));
-                slot.set(stored.token.clone(), Instant::now() + remaining);
+                slot.set(stored.token.clone(), remaining);
                 metrics::token_cache("shared_hit");
                 return Ok(stored.token);
             }
@@ -149,16 +175,15 @@ impl TokenCache {
                 .await
                 .map_err(store_error)?
             {
-                let fetched = self.fetch_with_backoff(slot, fetch).await;
-                let result = match fetched {
+                let result = match self.fetch_once(slot, fetch).await {
                     Ok(fetched) => {
-                        let lifetime = fetched.expires_in.saturating_sub(self.margin);
+                        let lifetime = usable_for(fetched.expires_in, self.margin);
                         let stored = StoredToken {
                             token: fetched.token.clone(),
                             refresh_at_ms: now_ms() + lifetime.as_millis() as u64,
                         };
                         let saved = self.store.save_token(key, &stored).await;
-                        slot.set(fetched.token.clone(), Instant::now() + lifetime);
+                        slot.set(fetched.token.clone(), lifetime);
                         if let Err(error) = saved {
                             tracing::warn!(%error, "could not share the new app token; other replicas will fetch their own");
                         }
@@ -171,10 +196,10 @@ impl TokenCache {
             }
             if Instant::now() > deadline {
                 // The holder vanished and its lock is about to expire; fetch ourselves.
-                let fetched = self.fetch_with_backoff(slot, fetch).await?;
+                let fetched = self.fetch_once(slot, fetch).await?;
                 slot.set(
                     fetched.token.clone(),
-                    Instant::now() + fetched.expires_in.saturating_sub(self.margin),
+                    usable_for(fetched.expires_in, self.margin),
                 );
                 return Ok(fetched.token);
             }
@@ -182,32 +207,21 @@ impl TokenCache {
         }
     }
 
-    async fn fetch_with_backoff<F, Fut>(
-        &self,
-        slot: &Slot,
-        fetch: &F,
-    ) -> Result<FetchedToken, LoginError>
+    /// One request to the token endpoint; a failure is remembered for the backoff. No retry:
+    /// the login's deadline and the user's next attempt bound the work, not a loop here.
+    async fn fetch_once<F, Fut>(&self, slot: &Slot, fetch: &F) -> Result<FetchedToken, LoginError>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<FetchedToken, LoginError>>,
     {
-        let mut delay = Duration::from_millis(100);
-        let mut attempt = 1;
-        loop {
-            metrics::token_cache("refresh");
-            match fetch().await {
-                Ok(fetched) => return Ok(fetched),
-                Err(error) if is_rate_limit(&error) => {
-                    slot.pause();
-                    return Err(error.code_not_presented());
-                }
-                Err(error) if error.retryable() && attempt < FETCH_ATTEMPTS => {
-                    tracing::debug!(%error, attempt, "token endpoint failed transiently; backing off");
-                    tokio::time::sleep(delay).await;
-                    delay *= 3;
-                    attempt += 1;
-                }
-                Err(error) => return Err(error.code_not_presented()),
+        metrics::token_cache("refresh");
+        match fetch().await {
+            Ok(fetched) => Ok(fetched),
+            Err(error) => {
+                let error = error.code_not_presented();
+                tracing::debug!(%error, "token endpoint failed; remembering it for the backoff");
+                slot.remember_failure(&error);
+                Err(error)
             }
         }
     }
@@ -230,12 +244,8 @@ impl TokenCache {
     }
 }
 
-fn is_rate_limit(error: &LoginError) -> bool {
-    error.status().as_u16() == 429
-}
-
 fn store_error(error: crate::store::StoreError) -> LoginError {
-    LoginError::new(SilentLoginCode::StoreUnavailable)
+    LoginError::new(silent_login_catalog::SilentLoginCode::StoreUnavailable)
         .with_detail(error.to_string())
         .code_not_presented()
 }
@@ -243,6 +253,8 @@ fn store_error(error: crate::store::StoreError) -> LoginError {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
+
+    use silent_login_catalog::SilentLoginCode;
 
     use super::*;
     use crate::store::MemoryStore;
@@ -306,25 +318,54 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_transient_fault_is_retried_a_bounded_number_of_times() {
-        let cache = cache();
-        let calls = AtomicU32::new(0);
-        let error = cache
-            .get("k", || {
-                calls.fetch_add(1, Ordering::SeqCst);
-                async {
-                    Err::<FetchedToken, _>(LoginError::new(SilentLoginCode::UpstreamUnreachable))
-                }
+    async fn one_failed_fetch_answers_every_waiter_and_the_backoff_window() {
+        let cache = Arc::new(cache());
+        let fetches = Arc::new(AtomicU32::new(0));
+        let (release, gate) = tokio::sync::watch::channel(false);
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let (cache, fetches, gate) = (cache.clone(), fetches.clone(), gate.clone());
+                tokio::spawn(async move {
+                    cache
+                        .get("k", || {
+                            fetches.fetch_add(1, Ordering::SeqCst);
+                            let mut gate = gate.clone();
+                            async move {
+                                let _ = gate.wait_for(|open| *open).await;
+                                Err::<FetchedToken, _>(LoginError::new(
+                                    SilentLoginCode::UpstreamTimeout,
+                                ))
+                            }
+                        })
+                        .await
+                })
             })
-            .await
-            .unwrap_err();
-        assert!(error.is(SilentLoginCode::UpstreamUnreachable));
-        assert_eq!(calls.load(Ordering::SeqCst), FETCH_ATTEMPTS);
-        assert!(error.is_code_unused());
+            .collect();
+        tokio::task::yield_now().await;
+        release.send_replace(true);
+        for task in tasks {
+            let error = task.await.unwrap().unwrap_err();
+            assert!(error.is(SilentLoginCode::UpstreamTimeout));
+            assert!(
+                error.is_code_unused(),
+                "the code never reached the platform"
+            );
+        }
+        let later = cache
+            .get("k", || async {
+                unreachable!("within the backoff nobody asks")
+            })
+            .await;
+        assert!(later.unwrap_err().is(SilentLoginCode::UpstreamTimeout));
+        assert_eq!(
+            fetches.load(Ordering::SeqCst),
+            1,
+            "one token request for them all"
+        );
     }
 
     #[tokio::test]
-    async fn a_rate_limited_token_endpoint_is_left_alone_for_a_moment() {
+    async fn a_rate_limited_token_endpoint_is_left_alone_for_the_backoff() {
         let cache = cache();
         let calls = AtomicU32::new(0);
         let limited = || {
@@ -334,6 +375,26 @@ mod tests {
         cache.get("k", limited).await.unwrap_err();
         let second = cache.get("k", limited).await.unwrap_err();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
-        assert!(second.detail().unwrap().contains("rate-limited"));
+        assert!(second.is(SilentLoginCode::UpstreamRateLimited));
+    }
+
+    #[test]
+    fn stated_lifetimes_are_clamped_and_short_ones_used_for_half_their_life() {
+        let margin = Duration::from_secs(180);
+        assert_eq!(
+            usable_for(Duration::from_secs(7200), margin),
+            Duration::from_secs(7020)
+        );
+        assert_eq!(
+            usable_for(Duration::from_secs(60), margin),
+            Duration::from_secs(30),
+            "shorter than the margin: still cached for a while"
+        );
+        assert_eq!(
+            usable_for(Duration::from_secs(u64::MAX), margin),
+            LONGEST_TOKEN_LIFETIME - margin,
+            "no Instant overflow"
+        );
+        assert_eq!(usable_for(Duration::ZERO, margin), Duration::ZERO);
     }
 }

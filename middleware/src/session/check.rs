@@ -74,9 +74,14 @@ impl SessionCheck {
 
     /// The session of a request on its seal, audience and expiry alone: what logout needs to
     /// revoke it, whether or not the store can tell that it was revoked already.
-    pub(crate) fn open(&self, headers: &HeaderMap, cookie_name: &str) -> Result<Session, LoginError> {
+    pub(crate) fn open(
+        &self,
+        headers: &HeaderMap,
+        cookie_name: &str,
+    ) -> Result<Session, LoginError> {
         let token = session_token(headers, cookie_name)?;
-        self.opened.open(&self.keys, token, &self.audience, now_ms())
+        self.opened
+            .open(&self.keys, token, &self.audience, now_ms())
     }
 
     /// Seals a new session for this app.

@@ -149,6 +149,22 @@ impl KeyRing {
         self.keys.iter()
     }
 
+    /// A subkey of every key for `purpose` (HMAC-SHA-256 of the key under the purpose), the
+    /// current one first, with its key's id: what else the ring protects never shares bytes
+    /// with the seal.
+    pub(crate) fn subkeys(&self, purpose: &str) -> Vec<(String, [u8; 32])> {
+        use hmac::{Hmac, Mac};
+        self.keys
+            .iter()
+            .filter_map(|key| {
+                // HMAC takes a key of any length, so this never skips a key.
+                let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.key.master()).ok()?;
+                mac.update(purpose.as_bytes());
+                Some((key.id.clone(), mac.finalize().into_bytes().into()))
+            })
+            .collect()
+    }
+
     fn current(&self) -> &SessionKey {
         // `new` puts one key in and nothing takes keys out.
         &self.keys[0]
@@ -175,7 +191,8 @@ impl KeyRing {
         let json = serde_json::to_string(session).unwrap_or_default();
         let name = sealed_name(audience);
         let mut jar = CookieJar::new();
-        jar.private_mut(&key.key).add(Cookie::new(name.clone(), json));
+        jar.private_mut(&key.key)
+            .add(Cookie::new(name.clone(), json));
         let sealed = jar
             .get(&name)
             .map(|cookie| cookie.value().to_owned())
@@ -213,9 +230,7 @@ impl KeyRing {
                 ))
             })?;
         if tag != audience_tag(audience) {
-            return Err(
-                invalid("the session was issued for another app").with_cause("another_app")
-            );
+            return Err(invalid("the session was issued for another app").with_cause("another_app"));
         }
         let jar = CookieJar::new();
         let opened = jar
@@ -349,22 +364,27 @@ mod tests {
         let token = ring.seal(&session(10_000), APP);
         let error = ring.unseal(&token, "dingtalk:otherapp", 5).unwrap_err();
         assert!(error.is(SilentLoginCode::SessionInvalid));
-        assert_eq!(error.narrowed_cause().map(|cause| cause.id()), Some("another_app"));
-        // Claiming the other app's tag does not help: the seal authenticates the audience.
-        let forged = token.replacen(
-            &audience_tag(APP),
-            &audience_tag("dingtalk:otherapp"),
-            1,
+        assert_eq!(
+            error.narrowed_cause().map(|cause| cause.id()),
+            Some("another_app")
         );
+        // Claiming the other app's tag does not help: the seal authenticates the audience.
+        let forged = token.replacen(&audience_tag(APP), &audience_tag("dingtalk:otherapp"), 1);
         let error = ring.unseal(&forged, "dingtalk:otherapp", 5).unwrap_err();
         assert!(error.is(SilentLoginCode::SessionInvalid));
-        assert_ne!(error.narrowed_cause().map(|cause| cause.id()), Some("another_app"));
+        assert_ne!(
+            error.narrowed_cause().map(|cause| cause.id()),
+            Some("another_app")
+        );
     }
 
     #[test]
     fn tokens_of_the_unbound_format_are_refused_as_such() {
         let ring = KeyRing::new(SessionKey::generate());
         let error = ring.unseal("v1.abcdefgh.sealed", APP, 5).unwrap_err();
-        assert_eq!(error.narrowed_cause().map(|cause| cause.id()), Some("unbound_token"));
+        assert_eq!(
+            error.narrowed_cause().map(|cause| cause.id()),
+            Some("unbound_token")
+        );
     }
 }

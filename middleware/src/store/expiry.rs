@@ -144,7 +144,11 @@ mod tests {
         map.insert("k".into(), 1, 100);
         map.insert("k".into(), 2, 500);
         map.prune(200);
-        assert_eq!(map.get("k", 200), Some(&2), "the stale heap item is skipped");
+        assert_eq!(
+            map.get("k", 200),
+            Some(&2),
+            "the stale heap item is skipped"
+        );
         map.pop_soonest();
         assert!(map.is_empty());
     }

@@ -291,7 +291,10 @@ mod tests {
             assert!(store.mark_code(fingerprint, ttl).await.unwrap());
         }
         assert_eq!(store.len(), 3);
-        assert!(!store.mark_code("d", ttl).await.unwrap(), "the newest is kept");
+        assert!(
+            !store.mark_code("d", ttl).await.unwrap(),
+            "the newest is kept"
+        );
         assert!(
             store.mark_code("a", ttl).await.unwrap(),
             "the oldest was dropped at the cap"

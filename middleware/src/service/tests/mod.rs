@@ -429,7 +429,10 @@ async fn optional_mode_passes_the_request_on_with_the_rejection_the_layer_would_
 
     // A good session is simply accepted.
     let good = request(Method::GET, "/feed")
-        .header(AUTHORIZATION, format!("Bearer {}", ring.seal(&session(), APP)))
+        .header(
+            AUTHORIZATION,
+            format!("Bearer {}", ring.seal(&session(), APP)),
+        )
         .body(Full::default())
         .unwrap();
     let answer = send(&optional, good).await;
@@ -543,7 +546,9 @@ async fn a_grpc_login_runs_the_method_with_the_identity_and_returns_the_session_
     assert_eq!(extensions.get::<Identity>().unwrap().user_id, demo::BOB);
     assert!(extensions.get::<SessionInfo>().is_some());
     let token = answer.header(GRPC_SESSION_TOKEN);
-    let opened = ring.unseal(token, DEMO_APP, crate::store::now_ms()).unwrap();
+    let opened = ring
+        .unseal(token, DEMO_APP, crate::store::now_ms())
+        .unwrap();
     assert_eq!(opened.identity.user_id, demo::BOB);
     assert!(
         answer.set_cookies().is_empty(),

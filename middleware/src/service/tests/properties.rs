@@ -65,21 +65,24 @@ async fn inner(request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, I
 /// A real session sealed with the app's ring.
 fn real_token() -> String {
     let now = now_ms();
-    ring().seal(&Session {
-        id: "0123456789abcdef0123456789abcdef".to_owned(),
-        identity: Identity {
-            provider: ProviderKind::DingTalk,
-            user_id: "alice".to_owned(),
-            union_id: Some("union-alice".to_owned()),
-            open_id: None,
-            name: Some("Alice".to_owned()),
-            tenant: Some("corp".to_owned()),
-            is_admin: false,
-            extra: serde_json::Map::new(),
+    ring().seal(
+        &Session {
+            id: "0123456789abcdef0123456789abcdef".to_owned(),
+            identity: Identity {
+                provider: ProviderKind::DingTalk,
+                user_id: "alice".to_owned(),
+                union_id: Some("union-alice".to_owned()),
+                open_id: None,
+                name: Some("Alice".to_owned()),
+                tenant: Some("corp".to_owned()),
+                is_admin: false,
+                extra: serde_json::Map::new(),
+            },
+            issued_at_ms: now,
+            expires_at_ms: now + 3_600_000,
         },
-        issued_at_ms: now,
-        expires_at_ms: now + 3_600_000,
-    }, APP)
+        APP,
+    )
 }
 
 /// Status, `Set-Cookie`s and the JSON body of one request through the layer.

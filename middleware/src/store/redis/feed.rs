@@ -194,7 +194,8 @@ impl Feed {
 
     fn confirm(&self) {
         let since_start = self.started.elapsed().as_millis() as u64;
-        self.confirmed_at.store(since_start.max(1), Ordering::SeqCst);
+        self.confirmed_at
+            .store(since_start.max(1), Ordering::SeqCst);
         if self.stale_reported.swap(false, Ordering::SeqCst) {
             tracing::info!("the Redis revocation feed is current again");
         }
@@ -378,9 +379,12 @@ impl Feed {
             // Other replicas see the sequence move and resync, learning what came back.
             lost.incr(&self.names.sequence, 1).ignore();
             let () = deadline(lost.query_async(connection)).await?;
-            let sequence: Option<u64> =
-                deadline(redis::cmd("GET").arg(&self.names.sequence).query_async(connection))
-                    .await?;
+            let sequence: Option<u64> = deadline(
+                redis::cmd("GET")
+                    .arg(&self.names.sequence)
+                    .query_async(connection),
+            )
+            .await?;
             self.mirror.write().applied = sequence.unwrap_or(0);
         }
         Ok(())
@@ -502,9 +506,15 @@ mod tests {
         assert!(mirror.apply(&format!("s 1 {far} sid-1")));
         assert_eq!(mirror.applied, 1);
         assert!(mirror.apply(&format!("u 3 {} {far} dingtalk:corp:alice", far - 1)));
-        assert_eq!(mirror.applied, 1, "message 2 is missing: the next check resyncs");
+        assert_eq!(
+            mirror.applied, 1,
+            "message 2 is missing: the next check resyncs"
+        );
         assert!(mirror.sessions.get("sid-1", now_ms()).is_some());
-        assert_eq!(mirror.users.get("dingtalk:corp:alice", now_ms()), Some(&(far - 1)));
+        assert_eq!(
+            mirror.users.get("dingtalk:corp:alice", now_ms()),
+            Some(&(far - 1))
+        );
         assert!(!mirror.apply("garbage"));
         assert!(!mirror.apply("s x"));
     }

@@ -183,7 +183,6 @@ impl Shared {
         *slot = Some(connection.clone());
         Ok(connection)
     }
-
 }
 
 fn redis_error(error: redis::RedisError) -> StoreError {

@@ -1,0 +1,313 @@
+//! Code in, identity out: the provider, the token cache and the ledger of presented codes.
+//!
+//! The ledger is what lets silent-login say *which* cause applies: a code presented a second time
+//! is answered "already used" without bothering the platform, and concurrent presentations of one
+//! code (a double-submitted form) share one exchange and one result.
+
+mod outcome;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::{BoxFuture, FutureExt, Shared};
+use parking_lot::Mutex;
+use silent_login_catalog::SilentLoginCode;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use self::outcome::{Outcome, OutcomeSigner, Refused};
+use crate::error::LoginError;
+use crate::identity::Identity;
+use crate::provider::Provider;
+use crate::secret::AuthCode;
+use crate::session::{audience, KeyRing, SessionKey};
+use crate::store::{CodeState, MemoryStore, Store};
+use crate::token_cache::TokenCache;
+
+/// Codes live five minutes on both platforms; their fingerprints as long.
+const CODE_LIFETIME: Duration = Duration::from_secs(300);
+/// Refresh app tokens three minutes before they expire, like the official Feishu SDK.
+const DEFAULT_TOKEN_MARGIN: Duration = Duration::from_secs(180);
+/// How long a replica waits for another replica's exchange of the same code (a double submit).
+const COALESCE_WAIT: Duration = Duration::from_secs(10);
+/// How long the outcome of an exchange is kept for replicas waiting on it.
+const OUTCOME_KEPT: Duration = Duration::from_secs(15);
+/// Code exchanges in flight at once per authenticator, by default.
+pub const DEFAULT_MAX_CONCURRENT_EXCHANGES: usize = 64;
+
+type SharedExchange = Shared<BoxFuture<'static, Result<Identity, LoginError>>>;
+type InFlight = Arc<Mutex<HashMap<String, SharedExchange>>>;
+
+/// Exchanges auth codes for identities: the heart of the layer, usable on its own.
+///
+/// At most [`DEFAULT_MAX_CONCURRENT_EXCHANGES`] codes are exchanged at once (see
+/// [`Authenticator::max_concurrent_exchanges`]); a code beyond that is refused at once with
+/// `LoginOverloaded` and stays usable.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), silent_login::LoginError> {
+/// use silent_login::{Authenticator, AuthCode, DingTalk};
+/// let authenticator = Authenticator::new(DingTalk::new("appkey", "secret"));
+/// let identity = authenticator.exchange(AuthCode::parse("code-from-the-front-end")?).await?;
+/// println!("{}", identity.user_id);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Authenticator {
+    provider: Arc<dyn Provider>,
+    store: Arc<dyn Store>,
+    tokens: Arc<TokenCache>,
+    in_flight: InFlight,
+    permits: Arc<Semaphore>,
+    signer: OutcomeSigner,
+    audience: String,
+}
+
+impl Authenticator {
+    /// An authenticator with a process-local [`MemoryStore`].
+    pub fn new(provider: impl Provider) -> Self {
+        Self::with_store(Arc::new(provider), Arc::new(MemoryStore::new()))
+    }
+
+    /// An authenticator whose token cache and code ledger live in `store`. Outcomes it shares
+    /// through a shared store are signed with a random key until
+    /// [`Authenticator::outcome_keys`] gives it the deployment's key ring.
+    pub fn with_store(provider: Arc<dyn Provider>, store: Arc<dyn Store>) -> Self {
+        let tokens = Arc::new(TokenCache::new(store.clone(), DEFAULT_TOKEN_MARGIN));
+        let audience = audience(provider.kind(), provider.app_id());
+        Self {
+            provider,
+            store,
+            tokens,
+            in_flight: Arc::new(Mutex::new(HashMap::new())),
+            permits: Arc::new(Semaphore::new(DEFAULT_MAX_CONCURRENT_EXCHANGES)),
+            signer: OutcomeSigner::new(&KeyRing::new(SessionKey::generate())),
+            audience,
+        }
+    }
+
+    /// Signs the exchange outcomes shared with other replicas with a subkey of `ring` (the
+    /// layer passes its session key ring): every replica must hold the same ring, and nobody who
+    /// can only write to the store can make a replica accept an identity.
+    #[must_use]
+    pub fn outcome_keys(mut self, ring: &KeyRing) -> Self {
+        self.signer = OutcomeSigner::new(ring);
+        self
+    }
+
+    /// At most `limit` code exchanges in flight at once (default
+    /// [`DEFAULT_MAX_CONCURRENT_EXCHANGES`]); presentations of a code already being exchanged
+    /// share it and need no slot.
+    #[must_use]
+    pub fn max_concurrent_exchanges(mut self, limit: usize) -> Self {
+        self.permits = Arc::new(Semaphore::new(limit.max(1)));
+        self
+    }
+
+    /// The provider.
+    pub fn provider(&self) -> &Arc<dyn Provider> {
+        &self.provider
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// How many code exchanges are in flight now.
+    pub fn exchanges_in_flight(&self) -> usize {
+        self.in_flight.lock().len()
+    }
+
+    /// Exchanges a code for the identity of its user, or the catalog error that explains why not
+    /// (`Misconfigured` when the provider's settings cannot work, `LoginOverloaded` when too
+    /// many exchanges are in flight).
+    ///
+    /// The exchange runs as its own task: it finishes even if every caller goes away (a request
+    /// deadline, a closed tab), so the ledger learns whether the code reached the platform and
+    /// nothing stays behind. Concurrent presentations of the code share it.
+    pub async fn exchange(&self, code: AuthCode) -> Result<Identity, LoginError> {
+        self.provider.check_settings()?;
+        let fingerprint = code.fingerprint(self.provider.app_id());
+        let exchange = {
+            let mut in_flight = self.in_flight.lock();
+            match in_flight.get(&fingerprint) {
+                Some(running) => running.clone(),
+                None => {
+                    let permit = self.permit()?;
+                    let work = self.first_presentation(code, fingerprint.clone());
+                    let entry = InFlightEntry {
+                        registry: Arc::clone(&self.in_flight),
+                        key: fingerprint.clone(),
+                        _permit: permit,
+                    };
+                    // The task cannot remove its entry before it is inserted: we hold the lock.
+                    // The entry leaves when the task ends, even by a panic.
+                    let task = tokio::spawn(async move {
+                        let _entry = entry;
+                        work.await
+                    });
+                    let running = async move {
+                        task.await.unwrap_or_else(|error| {
+                            Err(LoginError::new(SilentLoginCode::InternalError)
+                                .with_detail(format!("the code exchange task failed: {error}")))
+                        })
+                    }
+                    .boxed()
+                    .shared();
+                    in_flight.insert(fingerprint, running.clone());
+                    running
+                }
+            }
+        };
+        exchange.await
+    }
+
+    fn permit(&self) -> Result<OwnedSemaphorePermit, LoginError> {
+        Arc::clone(&self.permits).try_acquire_owned().map_err(|_| {
+            crate::metrics::guard_refusal("exchange_cap");
+            LoginError::new(SilentLoginCode::LoginOverloaded)
+                .with_cause("too_many_exchanges")
+                .code_not_presented()
+        })
+    }
+
+    fn first_presentation(
+        &self,
+        code: AuthCode,
+        fingerprint: String,
+    ) -> impl std::future::Future<Output = Result<Identity, LoginError>> + Send + 'static {
+        let provider = self.provider.clone();
+        let store = self.store.clone();
+        let tokens = self.tokens.clone();
+        let signer = self.signer.clone();
+        let audience = self.audience.clone();
+        async move {
+            let first = match store.mark_code(&fingerprint, CODE_LIFETIME).await {
+                Ok(first) => first,
+                Err(error) => {
+                    // Logins keep working without the shared ledger; only the "already used"
+                    // narrowing across replicas is lost while the store is away.
+                    crate::metrics::store_failure("mark_code");
+                    tracing::warn!(%error, "code ledger unavailable; exchanging without it");
+                    true
+                }
+            };
+            let shared = CodeShare {
+                store: &*store,
+                signer: &signer,
+                audience: &audience,
+                fingerprint: &fingerprint,
+            };
+            if !first {
+                return match shared.presented_elsewhere().await {
+                    Some(outcome) => outcome,
+                    None => Err(provider.code_already_used()),
+                };
+            }
+            let result = provider.exchange(&code, &tokens).await;
+            match &result {
+                // The platform never saw the code: let the user try it again.
+                Err(error) if error.is_code_unused() => {
+                    let _ = store.unmark_code(&fingerprint).await;
+                }
+                _ => shared.finish(&result).await,
+            }
+            result
+        }
+    }
+}
+
+/// An exchange's place in the in-flight map and its slot under the cap, given back together.
+struct InFlightEntry {
+    registry: InFlight,
+    key: String,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for InFlightEntry {
+    fn drop(&mut self) {
+        self.registry.lock().remove(&self.key);
+    }
+}
+
+/// One code's exchange as other replicas see it through the store.
+struct CodeShare<'a> {
+    store: &'a dyn Store,
+    signer: &'a OutcomeSigner,
+    audience: &'a str,
+    fingerprint: &'a str,
+}
+
+impl CodeShare<'_> {
+    /// Shares how the exchange ended with replicas waiting on the same code, signed.
+    async fn finish(&self, result: &Result<Identity, LoginError>) {
+        if !self.store.is_shared() {
+            return;
+        }
+        let Some(signed) = self
+            .signer
+            .sign(&Outcome::of(result), self.audience, self.fingerprint)
+        else {
+            return;
+        };
+        if let Err(error) = self
+            .store
+            .finish_code(self.fingerprint, &signed, OUTCOME_KEPT)
+            .await
+        {
+            tracing::warn!(%error, "could not share the outcome of a code exchange");
+        }
+    }
+
+    /// A code another replica marked: if it is exchanging it right now (a double submit the
+    /// load balancer spread over two replicas), wait for its outcome and share it — if its MAC
+    /// holds. `None`: the code was used before, so it is "already used".
+    async fn presented_elsewhere(&self) -> Option<Result<Identity, LoginError>> {
+        if !self.store.is_shared() {
+            // One process: concurrent presentations already share the in-flight exchange.
+            return None;
+        }
+        let deadline = tokio::time::Instant::now() + COALESCE_WAIT;
+        let mut waited = false;
+        loop {
+            match self.store.code_state(self.fingerprint).await.ok()? {
+                CodeState::Pending if tokio::time::Instant::now() < deadline => {
+                    waited = true;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                // Only a presentation that overlapped the exchange shares its outcome; a later
+                // one is a replay.
+                CodeState::Done(Some(signed)) if waited => return Some(self.verified(&signed)),
+                CodeState::Free => return Some(Err(LoginError::new(
+                    SilentLoginCode::UpstreamUnreachable,
+                )
+                .with_detail(
+                    "another replica could not reach the platform with this code; try again",
+                )
+                .code_not_presented())),
+                CodeState::Pending | CodeState::Done(_) => return None,
+            }
+        }
+    }
+
+    fn verified(&self, signed: &str) -> Result<Identity, LoginError> {
+        match self.signer.verify(signed, self.audience, self.fingerprint) {
+            Ok(outcome) => outcome.into_result(),
+            Err(refused) => {
+                let cause = match refused {
+                    Refused::UnknownKey => "key_ring_differs",
+                    Refused::Malformed | Refused::BadMac | Refused::Unreadable => {
+                        "outcome_not_authenticated"
+                    }
+                };
+                crate::metrics::guard_refusal("outcome_forged");
+                tracing::error!(
+                    ?refused,
+                    "refused a code exchange outcome read from the shared store: it does not carry a valid MAC of this deployment's key ring (someone wrote to the store, or the replicas' session keys differ)"
+                );
+                Err(LoginError::new(SilentLoginCode::SharedOutcomeForged).with_cause(cause))
+            }
+        }
+    }
+}
