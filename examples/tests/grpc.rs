@@ -2,20 +2,28 @@
 //! The tonic demo behind the SilentLoginLayer, called by a real tonic client: log in with a code
 //! in metadata, call with the bearer token, and every refusal explained by `ErrorInfo`.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
+use std::time::Duration;
 
+use silent_login::catalog::{lookup, Lang};
 use silent_login::ProviderKind;
 use silent_login_examples::config::{Config, VARIABLES};
 use silent_login_examples::proto::who_am_i_client::WhoAmIClient;
 use silent_login_examples::proto::{GetRequest, User};
 use silent_login_examples::tonic_demo::{self, GrpcServer};
 use silent_login_mock::{demo, MintCode};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::time::timeout;
 use tonic::metadata::MetadataValue;
-use tonic::transport::Channel;
+use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Response, Status};
 use tonic_types::{ErrorInfo, StatusExt};
+
+/// How long a call, a start-up or a client run may take before the test fails as hung (each
+/// takes milliseconds when things work).
+const HANG: Duration = Duration::from_secs(60);
 
 fn any_port() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
@@ -26,8 +34,16 @@ async fn dingtalk_demo() -> GrpcServer {
     tonic_demo::serve(config).await.unwrap()
 }
 
+/// A client whose connection and calls fail as hung after [`HANG`] instead of waiting forever.
 async fn client(server: &GrpcServer) -> WhoAmIClient<Channel> {
-    WhoAmIClient::connect(server.url()).await.unwrap()
+    let channel = Endpoint::from_shared(server.url())
+        .unwrap()
+        .connect_timeout(HANG)
+        .timeout(HANG)
+        .connect()
+        .await
+        .unwrap();
+    WhoAmIClient::new(channel)
 }
 
 fn mint(server: &GrpcServer, user: &str) -> String {
@@ -110,7 +126,15 @@ async fn a_call_without_a_session_is_unauthenticated_with_error_info() {
     let info = error_info(&status);
     assert_eq!(info.reason, "SILENT_LOGIN_700201");
     assert_eq!(info.domain, "silent-login");
-    assert!(info.metadata.contains_key("solution"), "{info:?}");
+    assert_eq!(info.metadata["provider"], "silent-login", "{info:?}");
+    assert_eq!(info.metadata["errcode"], "700201", "{info:?}");
+    let code = silent_login::catalog::KnownCode::from_key("silent-login", 700201).unwrap();
+    assert_eq!(status.message(), code.message(Lang::En), "{status:?}");
+    assert_eq!(
+        info.metadata["solution"],
+        code.entry().solution.get(Lang::En),
+        "{info:?}"
+    );
 }
 
 #[tokio::test]
@@ -150,22 +174,20 @@ async fn errors_follow_the_accept_language_metadata() {
         .metadata_mut()
         .insert("accept-language", MetadataValue::from_static("zh-CN"));
     let status = client.get(request).await.unwrap_err();
-    let solution = error_info(&status).metadata["solution"].clone();
-    assert!(
-        solution
-            .chars()
-            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
-        "{solution}"
-    );
+    let info = error_info(&status);
+    assert_eq!(info.reason, "DINGTALK_40079");
+    let entry = lookup(ProviderKind::DingTalk, 40079).unwrap().entry();
+    assert_eq!(status.message(), entry.message.get(Lang::Zh), "{status:?}");
+    assert_eq!(info.metadata["solution"], entry.solution.get(Lang::Zh));
 }
 
 #[tokio::test]
 async fn an_unreachable_platform_is_unavailable() {
-    // A port that nothing listens on: bind one, then let it go.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    // A port bound but never listened on: connections are refused, and no other process can
+    // take the port while the test runs.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(any_port()).unwrap();
+    let closed = socket.local_addr().unwrap();
     let vars = [
         ("DINGTALK_APP_KEY", "dingkey".to_owned()),
         ("DINGTALK_APP_SECRET", "dingsecret".to_owned()),
@@ -186,24 +208,20 @@ async fn an_unreachable_platform_is_unavailable() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
-    assert_eq!(error_info(&status).domain, "silent-login");
+    let info = error_info(&status);
+    assert_eq!(info.reason, "SILENT_LOGIN_700401", "{info:?}");
+    assert_eq!(info.domain, "silent-login");
+    drop(socket);
 }
 
-/// The `tonic-demo` binary, killed when the test ends.
+/// The `tonic-demo` binary, killed when the test ends (`kill_on_drop`).
 struct DemoProcess {
-    child: Child,
+    _child: Child,
     server: String,
     mock: String,
 }
 
-impl Drop for DemoProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn_tonic_demo() -> DemoProcess {
+async fn spawn_tonic_demo() -> DemoProcess {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tonic-demo"));
     for variable in VARIABLES {
         command.env_remove(variable);
@@ -214,16 +232,18 @@ fn spawn_tonic_demo() -> DemoProcess {
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
+        .kill_on_drop(true)
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let (mut server, mut mock) = (None, None);
     while server.is_none() {
-        let line = lines
-            .next()
-            .expect("tonic-demo exited before saying where it listens")
-            .unwrap();
+        let line = timeout(HANG, lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("tonic-demo said nothing for {HANG:?}: is it hung?"))
+            .unwrap()
+            .expect("tonic-demo exited before saying where it listens");
         println!("tonic-demo: {line}");
         if let Some(url) = line.split("answers at ").nth(1) {
             mock = Some(url.trim().to_owned());
@@ -233,30 +253,38 @@ fn spawn_tonic_demo() -> DemoProcess {
         }
     }
     // Keep draining stdout so the demo never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     DemoProcess {
-        child,
+        _child: child,
         server: server.unwrap(),
         mock: mock.expect("tonic-demo did not print the emulator's URL"),
     }
 }
 
-fn run_client(args: &[&str]) -> (i32, String, String) {
+/// Runs `tonic-client`; a run that takes longer than [`HANG`] is killed and fails the test.
+async fn run_client(args: &[&str]) -> (i32, String, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tonic-client"));
-    command.env_remove("SILENT_LOGIN_PROVIDER").args(args);
-    let output = command.output().unwrap();
+    command
+        .env_remove("SILENT_LOGIN_PROVIDER")
+        .args(args)
+        .kill_on_drop(true);
+    let output = timeout(HANG, command.output())
+        .await
+        .unwrap_or_else(|_| panic!("tonic-client {args:?} ran for more than {HANG:?}"))
+        .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     println!("tonic-client {args:?}\n{stdout}{stderr}");
     (output.status.code().unwrap_or(-1), stdout, stderr)
 }
 
-#[test]
-fn the_client_binary_logs_in_to_the_server_binary() {
-    let demo = spawn_tonic_demo();
+#[tokio::test]
+async fn the_client_binary_logs_in_to_the_server_binary() {
+    let demo = spawn_tonic_demo().await;
     let (server, mock) = (demo.server.as_str(), demo.mock.as_str());
 
-    let (code, stdout, _) = run_client(&["--server", server, "--mock", mock, "--user", "alice"]);
+    let (code, stdout, _) =
+        run_client(&["--server", server, "--mock", mock, "--user", "alice"]).await;
     assert_eq!(code, 0);
     assert!(
         stdout.contains("logged in as alice (张爱丽 Alice) of dingdemocorp via dingtalk"),
@@ -265,7 +293,7 @@ fn the_client_binary_logs_in_to_the_server_binary() {
     assert!(stdout.contains("session token: v1."), "{stdout}");
     assert!(stdout.contains("authenticated call: alice"), "{stdout}");
 
-    let (code, _, stderr) = run_client(&["--server", server, "--anonymous"]);
+    let (code, _, stderr) = run_client(&["--server", server, "--anonymous"]).await;
     assert_eq!(code, 1);
     assert!(stderr.contains("refused: Unauthenticated"), "{stderr}");
     assert!(
@@ -273,7 +301,8 @@ fn the_client_binary_logs_in_to_the_server_binary() {
         "{stderr}"
     );
 
-    let (code, _, stderr) = run_client(&["--server", server, "--mock", mock, "--user", "carol"]);
+    let (code, _, stderr) =
+        run_client(&["--server", server, "--mock", mock, "--user", "carol"]).await;
     assert_eq!(code, 1);
     assert!(stderr.contains("refused: PermissionDenied"), "{stderr}");
     assert!(stderr.contains("reason: DINGTALK_40079"), "{stderr}");

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use silent_login::ProviderKind;
 use silent_login_examples::axum_demo::{self, DemoServer};
 use silent_login_examples::config::Config;
-use silent_login_mock::{demo, MintCode};
+use silent_login_mock::{demo, MintCode, MockPlatform};
 
 async fn demo_server(platform: ProviderKind) -> DemoServer {
     let config = Config::emulated(platform).listen_on("127.0.0.1:0".parse().unwrap());
@@ -53,8 +53,10 @@ async fn me_needs_a_session_and_answers_the_catalog_error_without_one() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
+    assert!(response.headers().contains_key("www-authenticate"));
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body["errcode"], 700201);
+    assert_eq!(body["errcode"], 700201, "{body:#}");
+    assert_eq!(body["name"], "SessionMissing", "{body:#}");
     assert!(body["solution"]
         .as_str()
         .is_some_and(|text| !text.is_empty()));
@@ -102,6 +104,10 @@ async fn a_login_gives_a_plain_http_cookie_that_me_and_logout_accept() {
         .await
         .unwrap();
     assert_eq!(logout.status(), 200);
+    let removal = logout.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let name = cookie.split('=').next().unwrap();
+    assert!(removal.starts_with(&format!("{name}=;")), "{removal}");
+    assert!(removal.contains("Max-Age=0"), "{removal}");
     let after = client
         .get(format!("{}api/me", server.url()))
         .header("cookie", &cookie)
@@ -109,36 +115,98 @@ async fn a_login_gives_a_plain_http_cookie_that_me_and_logout_accept() {
         .await
         .unwrap();
     assert_eq!(after.status(), 401);
+    let body: Value = after.json().await.unwrap();
+    assert_eq!(body["errcode"], 700204, "logged out: {body:#}");
+    assert_eq!(body["name"], "SessionRevoked", "{body:#}");
     server.shutdown().await.unwrap();
+}
+
+/// The attributes of a `Set-Cookie` value, trimmed; the first is `name=value`.
+fn attributes(cookie: &str) -> Vec<&str> {
+    cookie.split(';').map(str::trim).collect()
 }
 
 #[tokio::test]
 async fn real_credentials_use_the_given_jsapi_sdk_and_secure_cookies() {
+    // "Real" credentials: the demo app's, on an emulator the demo does not start or know of.
+    let platform = MockPlatform::builder().demo().start().await.unwrap();
     let vars = [
-        ("DINGTALK_APP_KEY", "dingkey"),
-        ("DINGTALK_APP_SECRET", "dingsecret"),
-        ("DINGTALK_CORP_ID", "dingrealcorp"),
+        ("DINGTALK_APP_KEY", demo::DINGTALK_APP_KEY.to_owned()),
+        ("DINGTALK_APP_SECRET", demo::DINGTALK_APP_SECRET.to_owned()),
+        ("DINGTALK_CORP_ID", demo::DINGTALK_CORP_ID.to_owned()),
+        ("DINGTALK_API_BASE", platform.base_url()),
         (
             "SILENT_LOGIN_JSAPI_URL",
-            "https://sdk.example.test/dingtalk.js",
+            "https://sdk.example.test/dingtalk.js".to_owned(),
         ),
-        ("LISTEN", "127.0.0.1:0"),
+        ("LISTEN", "127.0.0.1:0".to_owned()),
     ];
     let config = Config::from_lookup(|name| {
         vars.iter()
             .find(|(key, _)| *key == name)
-            .map(|(_, value)| (*value).to_owned())
+            .map(|(_, value)| value.clone())
     })
     .unwrap();
     let server = axum_demo::serve(config).await.unwrap();
     assert!(server.backend().emulator().is_none());
-    let html = reqwest::get(server.url())
+    let client = reqwest::Client::new();
+    let html = client
+        .get(server.url())
+        .send()
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
     assert!(html.contains(r#"<script src="https://sdk.example.test/dingtalk.js"></script>"#));
-    assert!(html.contains(r#""corpId":"dingrealcorp""#));
-    assert!(!html.contains("dingsecret"));
+    assert!(
+        html.contains(&format!(r#""corpId":"{}""#, demo::DINGTALK_CORP_ID)),
+        "{html}"
+    );
+    assert!(!html.contains(demo::DINGTALK_APP_SECRET));
+
+    let code = platform.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap();
+    let login = client
+        .post(format!("{}api/login", server.url()))
+        .json(&json!({ "tmp_auth_code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let set_cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let body: Value = login.json().await.unwrap();
+    let set = attributes(&set_cookie);
+    let (name, value) = set[0].split_once('=').unwrap();
+    assert_eq!(value, body["token"], "the cookie carries the session token");
+    for expected in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set.contains(&expected), "{expected}: {set_cookie}");
+    }
+    assert!(!set_cookie.contains("Domain="), "{set_cookie}");
+
+    let pair = set[0].to_owned();
+    let me: Value = client
+        .get(format!("{}api/me", server.url()))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["user_id"], demo::ALICE, "{me:#}");
+
+    // Logout removes it with the same attributes: a browser drops a Secure cookie only so.
+    let logout = client
+        .post(format!("{}api/logout", server.url()))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    let removal = logout.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let removed = attributes(&removal);
+    assert_eq!(removed[0], format!("{name}="), "{removal}");
+    for expected in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=0"] {
+        assert!(removed.contains(&expected), "{expected}: {removal}");
+    }
+    server.shutdown().await.unwrap();
 }

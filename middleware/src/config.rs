@@ -172,6 +172,11 @@ impl Config {
                 "cookie_name `{name:.100}`: browsers accept a `__Host-` cookie only when it is Secure, has no Domain and its Path is `/`"
             ));
         }
+        if cookie.same_site == SameSite::None && !cookie.secure {
+            problems.invalid(
+                "same_site(None) needs a Secure cookie: browsers drop a `SameSite=None` cookie that is not Secure".to_owned(),
+            );
+        }
         if name.starts_with("__Secure-") && !cookie.secure {
             problems.invalid(format!(
                 "cookie_name `{name:.100}`: browsers accept a `__Secure-` cookie only when it is Secure"

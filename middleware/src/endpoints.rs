@@ -122,6 +122,7 @@ where
                     too_large(limit)
                 } else {
                     LoginError::new(SilentLoginCode::LoginBodyMalformed)
+                        .with_cause("body_incomplete")
                         .with_detail("the body could not be read to its end")
                 }
             })?;
@@ -177,6 +178,7 @@ fn require_post(method: &Method) -> Result<(), LoginError> {
 
 fn too_large(limit: usize) -> LoginError {
     LoginError::new(SilentLoginCode::LoginBodyTooLarge)
+        .with_cause("body_over_limit")
         .with_detail(format!("the login body may be at most {limit} bytes"))
 }
 

@@ -70,7 +70,7 @@ pub struct LoginError {
 }
 
 impl LoginError {
-    /// An error with a catalog code.
+    /// An error with a catalog code (narrowed to its cause when the catalog lists only one).
     pub fn new(code: impl Into<KnownCode>) -> Self {
         Self {
             code: ErrorCode::Known(code.into()),
@@ -79,6 +79,7 @@ impl LoginError {
             upstream: None,
             code_not_presented: false,
         }
+        .with_only_cause()
     }
 
     /// The error for a platform's answer: its catalog entry, or an unknown code kept as it was.

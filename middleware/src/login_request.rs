@@ -71,7 +71,7 @@ pub(crate) fn parse_login(
     let mut params = body_params(kind, body)?;
     if let Some(query) = query.filter(|query| !query.is_empty()) {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-            .map_err(|_| malformed("the query string is not valid URL encoding"))?;
+            .map_err(|_| malformed("invalid_form", "the query string is not valid URL encoding"))?;
         params.extend(
             pairs
                 .into_iter()
@@ -105,12 +105,12 @@ fn body_params(kind: BodyKind, body: &[u8]) -> Result<Vec<(String, Value)>, Logi
         _ if body.is_empty() => Ok(Vec::new()),
         BodyKind::Json => match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(map)) => Ok(map.into_iter().collect()),
-            Ok(_) => Err(malformed("the JSON body must be an object such as {\"tmp_auth_code\": \"…\"}")),
-            Err(error) => Err(malformed(&format!("the JSON body does not parse: {error}"))),
+            Ok(_) => Err(malformed("invalid_json", "the JSON body must be an object such as {\"tmp_auth_code\": \"…\"}")),
+            Err(error) => Err(malformed("invalid_json", &format!("the JSON body does not parse: {error}"))),
         },
         BodyKind::Form => {
-            let text = std::str::from_utf8(body).map_err(|_| malformed("the form body is not UTF-8"))?;
-            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text).map_err(|_| malformed("the form body is not valid URL encoding"))?;
+            let text = std::str::from_utf8(body).map_err(|_| malformed("invalid_utf8", "the form body is not UTF-8"))?;
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text).map_err(|_| malformed("invalid_form", "the form body is not valid URL encoding"))?;
             Ok(pairs.into_iter().map(|(key, value)| (key, Value::String(value))).collect())
         }
         BodyKind::Empty => Err(LoginError::new(SilentLoginCode::LoginBodyUnsupported)
@@ -120,8 +120,10 @@ fn body_params(kind: BodyKind, body: &[u8]) -> Result<Vec<(String, Value)>, Logi
     }
 }
 
-fn malformed(detail: &str) -> LoginError {
-    LoginError::new(SilentLoginCode::LoginBodyMalformed).with_detail(detail.to_owned())
+fn malformed(cause: &str, detail: &str) -> LoginError {
+    LoginError::new(SilentLoginCode::LoginBodyMalformed)
+        .with_cause(cause)
+        .with_detail(detail.to_owned())
 }
 
 fn code_value(name: &str, value: &Value, problems: &Problems) -> Result<AuthCode, LoginError> {

@@ -54,6 +54,12 @@ impl HttpConfig {
     }
 }
 
+/// A platform's JSON envelope: whether it carries the platform's result code. A non-2xx answer
+/// whose JSON has none is a gateway's page, not the platform's answer.
+pub(crate) trait Envelope: DeserializeOwned {
+    fn has_code(&self) -> bool;
+}
+
 /// A response whose body was JSON of the expected shape.
 #[derive(Debug)]
 pub(crate) struct JsonResponse<T> {
@@ -94,7 +100,7 @@ impl HttpClient {
 
     /// Sends the request and decodes a JSON body of type `T`, whatever the HTTP status: both
     /// platforms put their error envelope in non-200 answers too.
-    pub(crate) async fn send_json<T: DeserializeOwned>(
+    pub(crate) async fn send_json<T: Envelope>(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<JsonResponse<T>, LoginError> {
@@ -118,6 +124,7 @@ impl HttpClient {
             body.extend_from_slice(&chunk);
         }
         match serde_json::from_slice::<T>(&body) {
+            Ok(body) if !status.is_success() && !body.has_code() => Err(http_status_error(status)),
             Ok(body) => Ok(JsonResponse { body, request_id }),
             Err(_) if !status.is_success() => Err(http_status_error(status)),
             Err(error) => Err(
@@ -138,6 +145,7 @@ fn http_status_error(status: StatusCode) -> LoginError {
 fn transport_error(error: reqwest::Error) -> LoginError {
     if error.is_timeout() {
         LoginError::new(SilentLoginCode::UpstreamTimeout)
+            .with_cause("request_timed_out")
             .with_detail("the platform did not answer in time")
     } else if error.is_connect() {
         LoginError::new(SilentLoginCode::UpstreamUnreachable)

@@ -1,6 +1,6 @@
 //! The HTTP error body and its headers (docs/CONTRACTS.md, section 4): every key of the
 //! contract, `WWW-Authenticate` and the caller's request id on a refusal, texts in the language
-//! the caller asked for, and oversized headers refused with 431.
+//! the caller asked for (else the layer's `default_lang`), and oversized headers refused with 431.
 #![cfg(feature = "axum")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -91,4 +91,48 @@ async fn a_huge_cookie_or_authorization_header_is_refused_with_431() {
     let bearer = "b".repeat(9 * 1024);
     let response = get_me(&client, &base, Auth::Bearer(&bearer)).await;
     error_body(response, 431, 700111).await;
+}
+
+#[tokio::test]
+async fn texts_are_in_default_lang_unless_accept_language_names_english_or_chinese() {
+    let mock = start_mock().await;
+    let client = client();
+    let chinese = serve_layer(ProviderKind::DingTalk.layer(&mock).default_lang(Lang::Zh)).await;
+    let english = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
+    let cases = [
+        (&chinese, None, Lang::Zh),
+        (&chinese, Some("en-US,en;q=0.9"), Lang::En),
+        (&chinese, Some("fr-FR,de;q=0.8"), Lang::Zh),
+        (&chinese, Some("klingon"), Lang::Zh),
+        // The default of the default is English.
+        (&english, None, Lang::En),
+        (&english, Some("fr-FR"), Lang::En),
+        (&english, Some("zh-TW"), Lang::Zh),
+    ];
+    let missing = lookup(ProviderKind::DingTalk, 41026).unwrap().entry();
+    let misspelled = missing.cause("param_misspelled").unwrap();
+    for (base, accept_language, lang) in cases {
+        let case = format!("{accept_language:?} on {base}");
+        // A session refusal and a login refusal alike.
+        let mut me = client.get(format!("{base}/api/me"));
+        let mut login = client
+            .post(format!("{base}/api/login"))
+            .json(&json!({ "temp_auth_code": "abc" }));
+        if let Some(value) = accept_language {
+            me = me.header("accept-language", value);
+            login = login.header("accept-language", value);
+        }
+        let body = error_body(me.send().await.unwrap(), 401, 700201).await;
+        let (message, solution) = catalog_text("silent-login", 700201, lang);
+        assert_eq!(body["errmsg"], message, "{case}");
+        assert_eq!(body["solution"], solution, "{case}");
+
+        let body = error_body(login.send().await.unwrap(), 400, 41026).await;
+        let (message, solution) = catalog_text("dingtalk", 41026, lang);
+        assert_eq!(body["errmsg"], message, "{case}");
+        assert_eq!(body["solution"], solution, "{case}");
+        assert_eq!(body["cause"], misspelled.text(lang), "{case}");
+        let causes: Vec<&str> = missing.causes.iter().map(|c| c.text(lang)).collect();
+        assert_eq!(body["causes"], json!(causes), "{case}");
+    }
 }

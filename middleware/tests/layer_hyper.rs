@@ -122,7 +122,7 @@ async fn a_call_without_a_valid_session_is_refused_before_the_inner_service_runs
     error_body(anonymous, 401, 700201).await;
     let forged = client
         .get(format!("{base}/api/me"))
-        .bearer_auth("v1.deadbeef.Zm9yZ2Vk")
+        .bearer_auth("v2.deadbeef.00000000.Zm9yZ2Vk")
         .send()
         .await
         .unwrap();

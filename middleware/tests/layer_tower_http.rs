@@ -107,10 +107,8 @@ async fn a_gzip_accepting_client_gets_a_correct_json_error_body() {
     let (_, text) = read(misspelled).await;
     let body: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(body["errcode"], 41026);
-    assert_eq!(
-        body["detail"],
-        "got `tmpAuthCode`, expected `tmp_auth_code`"
-    );
+    assert_eq!(body["cause_id"], "param_misspelled", "{body:#}");
+    assert_error_contract(&body);
 }
 
 #[tokio::test]

@@ -1,19 +1,23 @@
 //! `POST /api/login` under axum, against the emulator of both platforms: a code is accepted under
 //! every name and in every place, each login opens its own session, a used code is explained,
-//! and the platform's refusals, its outages and the tenant guard are answered with their catalog
+//! and the platform's refusals, its outages and the tenant guard (Feishu/Lark, on the tenant the
+//! platform reports; refused as a misconfiguration for DingTalk) are answered with their catalog
 //! codes (docs/CONTRACTS.md, section 1).
 #![cfg(feature = "axum")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
+use std::time::Duration;
+
 use serde_json::Value;
-use silent_login::catalog::Lang;
-use silent_login::SilentLoginLayer;
-use silent_login_mock::{demo, DingTalkApp, Endpoint, Fault, MintCode, MockUser};
+use silent_login::catalog::{Lang, SilentLoginCode};
+use silent_login::{Feishu, SilentLoginLayer};
+use silent_login_mock::{demo, Endpoint, Fault, FeishuApp, MintCode, MockPlatform, MockUser};
 use support::{
     assert_login_body, catalog_text, client, error_body, get_me, login, login_user, send_code,
-    serve_layer, session_cookie, start_mock, token, Auth, Place, ProviderKind, TestPlatform, BOTH,
+    serve_layer, session_cookie, start_mock, token, whoami_of, Auth, Place, ProviderKind,
+    TestPlatform, BOTH,
 };
 
 #[tokio::test]
@@ -121,8 +125,14 @@ async fn an_unreachable_platform_answers_503_and_the_same_code_works_once_it_is_
         let response = login(&client, &base, &code).await;
         let body = error_body(response, 503, 700401).await;
         assert_eq!(body["retryable"], true, "{body:#}");
-        assert!(mock.stats().calls(endpoint) >= 1);
+        assert_eq!(
+            mock.stats().calls(endpoint),
+            1,
+            "one token request per failure"
+        );
         mock.reset();
+        // The failure is remembered for its backoff, then the platform is asked again.
+        tokio::time::sleep(silent_login::FETCH_FAILURE_BACKOFF + Duration::from_millis(100)).await;
         let response = login(&client, &base, &code).await;
         assert_eq!(
             response.status(),
@@ -133,57 +143,107 @@ async fn an_unreachable_platform_answers_503_and_the_same_code_works_once_it_is_
     }
 }
 
+/// The demo organization plus a second Feishu app in tenant `other_tenant`, with its user zoe.
+async fn two_feishu_tenants() -> MockPlatform {
+    MockPlatform::builder()
+        .demo()
+        .feishu_app(FeishuApp::new(OTHER_APP, OTHER_SECRET, OTHER_TENANT))
+        .user(MockUser::new(ZOE, "Zoe").tenant(OTHER_TENANT))
+        .start()
+        .await
+        .unwrap()
+}
+
+const OTHER_APP: &str = "cli_other0123456789";
+const OTHER_SECRET: &str = "other-secret-0123456789";
+const OTHER_TENANT: &str = "other_tenant";
+const ZOE: &str = "zoe";
+
+/// The layer of the second Feishu app: nothing in it names a tenant.
+fn other_app(mock: &MockPlatform) -> SilentLoginLayer {
+    SilentLoginLayer::new(Feishu::new(OTHER_APP, OTHER_SECRET).api_base(mock.base_url()))
+        .secure_cookie(false)
+}
+
+fn zoe_code(mock: &MockPlatform) -> String {
+    mock.mint_code(MintCode::feishu(ZOE).with_app(OTHER_APP))
+        .unwrap()
+}
+
 #[tokio::test]
-async fn a_login_from_an_organization_not_allowed_is_refused_with_403() {
-    let mock = start_mock().await;
+async fn a_feishu_identity_s_tenant_is_the_one_the_platform_reports() {
+    let mock = two_feishu_tenants().await;
     let client = client();
-    for platform in BOTH {
-        let base = serve_layer(platform.layer(&mock).allowed_tenants(["other"])).await;
-        let response = login(&client, &base, &platform.mint(&mock, demo::ALICE)).await;
-        assert!(session_cookie(&response).is_none());
-        let body = error_body(response, 403, 700301).await;
-        assert!(
-            body["detail"].as_str().unwrap().contains("allowed"),
-            "{body:#}"
-        );
-        let home = platform.home_tenant();
-        let base = serve_layer(platform.layer(&mock).allowed_tenants(["other", home])).await;
-        login_user(&client, &base, &mock, platform, demo::ALICE).await;
+    // Two layers configured alike (neither names a tenant): each user's tenant is the
+    // `tenant_key` Feishu answered for that user.
+    for (layer, code, user, tenant) in [
+        (other_app(&mock), zoe_code(&mock), ZOE, OTHER_TENANT),
+        (
+            ProviderKind::Feishu.layer(&mock),
+            ProviderKind::Feishu.mint(&mock, demo::ALICE),
+            demo::ALICE,
+            demo::FEISHU_TENANT_KEY,
+        ),
+    ] {
+        let base = serve_layer(layer).await;
+        let response = login(&client, &base, &code).await;
+        assert_eq!(response.status(), 200, "{user}");
+        let body: Value = response.json().await.unwrap();
+        assert_login_body(&body, ProviderKind::Feishu, user);
+        assert_eq!(body["tenant"], tenant, "{body:#}");
+        let identity = whoami_of(&client, &base, &token(&body)).await;
+        assert_eq!(identity.tenant.as_deref(), Some(tenant), "{identity:?}");
     }
 }
 
 #[tokio::test]
-async fn another_organization_s_users_are_told_apart_by_the_tenant_guard() {
-    let mock = silent_login_mock::MockPlatform::builder()
-        .demo()
-        .dingtalk_app(DingTalkApp::new(
-            "otherkey",
-            "other-secret-0123456789",
-            "othercorp",
-        ))
-        .user(MockUser::new("zoe", "Zoe").corp("othercorp"))
-        .start()
-        .await
-        .unwrap();
+async fn a_feishu_login_from_a_tenant_not_allowed_is_refused_with_403() {
+    let mock = two_feishu_tenants().await;
     let client = client();
-    let other_app = || {
-        SilentLoginLayer::new(
-            silent_login::DingTalk::new("otherkey", "other-secret-0123456789")
-                .corp_id("othercorp")
-                .api_base(mock.base_url()),
-        )
-        .secure_cookie(false)
-    };
-    let zoe = || {
-        mock.mint_code(MintCode::dingtalk("zoe").with_app("otherkey"))
-            .unwrap()
-    };
-    let accepting = serve_layer(other_app().allowed_tenants(["othercorp"])).await;
-    let response = login(&client, &accepting, &zoe()).await;
+    // zoe's tenant, as Feishu reports it, is not on the list.
+    let refusing = serve_layer(other_app(&mock).allowed_tenants([demo::FEISHU_TENANT_KEY])).await;
+    let response = login(&client, &refusing, &zoe_code(&mock)).await;
+    assert!(session_cookie(&response).is_none());
+    let body = error_body(response, 403, 700301).await;
+    assert_eq!(body["provider"], "silent-login", "{body:#}");
+    assert_eq!(body["name"], "TenantNotAllowed", "{body:#}");
+    // The same for the demo app's alice, of the demo tenant.
+    let refusing = serve_layer(
+        ProviderKind::Feishu
+            .layer(&mock)
+            .allowed_tenants([OTHER_TENANT]),
+    )
+    .await;
+    let alice = ProviderKind::Feishu.mint(&mock, demo::ALICE);
+    error_body(login(&client, &refusing, &alice).await, 403, 700301).await;
+
+    // Listed, zoe logs in, and her session carries the tenant the platform reported.
+    let accepting =
+        serve_layer(other_app(&mock).allowed_tenants(["unrelated", OTHER_TENANT])).await;
+    let response = login(&client, &accepting, &zoe_code(&mock)).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body["user_id"], "zoe");
-    assert_eq!(body["tenant"], "othercorp");
-    let refusing = serve_layer(other_app().allowed_tenants([demo::DINGTALK_CORP_ID])).await;
-    error_body(login(&client, &refusing, &zoe()).await, 403, 700301).await;
+    assert_eq!(body["tenant"], OTHER_TENANT, "{body:#}");
+    let identity = whoami_of(&client, &accepting, &token(&body)).await;
+    assert_eq!(identity.tenant.as_deref(), Some(OTHER_TENANT));
+}
+
+#[tokio::test]
+async fn a_dingtalk_layer_with_allowed_tenants_is_misconfigured() {
+    // A DingTalk internal app belongs to one organization, and the identity's tenant is the
+    // configured corp id: an allow-list could only compare configuration with configuration.
+    let mock = start_mock().await;
+    let error = ProviderKind::DingTalk
+        .layer(&mock)
+        .allowed_tenants([demo::DINGTALK_CORP_ID])
+        .validate()
+        .expect_err("DingTalk with allowed_tenants must not validate");
+    assert_eq!(error.code(), SilentLoginCode::Misconfigured, "{error}");
+    assert_eq!(error.status(), 500, "{error}");
+    // The guard stays available where the platform reports the tenant.
+    ProviderKind::Feishu
+        .layer(&mock)
+        .allowed_tenants([demo::FEISHU_TENANT_KEY])
+        .validate()
+        .unwrap();
 }

@@ -71,8 +71,20 @@ async fn an_allowed_origin_may_log_in_from_its_own_site() {
         let response = login_with_headers(&client, &base, &code, headers).await;
         assert_eq!(response.status(), 200, "{headers:?}");
     }
+    // An origin is scheme, host and port: the same host over plain HTTP is another origin.
     let code = ProviderKind::DingTalk.mint(&mock, demo::ALICE);
-    let response =
-        login_with_headers(&client, &base, &code, &[("origin", "https://evil.example")]).await;
-    error_body(response, 403, 700109).await;
+    for origin in [
+        "https://evil.example",
+        "http://h5.example.com",
+        "https://h5.example.com:8443",
+        "https://h5.example.com.evil.example",
+    ] {
+        let response = login_with_headers(&client, &base, &code, &[("origin", origin)]).await;
+        assert!(session_cookie(&response).is_none(), "{origin}");
+        let body = error_body(response, 403, 700109).await;
+        assert_eq!(body["name"], "CrossSiteLogin", "{origin}: {body:#}");
+    }
+    // Refused before the exchange: the code is still good.
+    let response = login_with_headers(&client, &base, &code, &[]).await;
+    assert_eq!(response.status(), 200);
 }

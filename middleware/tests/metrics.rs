@@ -10,7 +10,7 @@ use axum::Router;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use silent_login::SilentLoginLayer;
 use silent_login_mock::demo;
-use support::{client, dingtalk, login, serve, start_mock, ProviderKind, TestPlatform};
+use support::{client, dingtalk, error_body, login, serve, start_mock, ProviderKind, TestPlatform};
 
 #[tokio::test]
 async fn logins_token_cache_and_upstream_latency_are_recorded() {
@@ -26,10 +26,10 @@ async fn logins_token_cache_and_upstream_latency_are_recorded() {
     let client = client();
 
     let code = ProviderKind::DingTalk.mint(&mock, demo::ALICE);
-    for expected in [200, 401] {
-        let response = login(&client, &base, &code).await;
-        assert_eq!(response.status(), expected);
-    }
+    assert_eq!(login(&client, &base, &code).await.status(), 200);
+    // The replay is the failure the counter must label with its code.
+    let replay = error_body(login(&client, &base, &code).await, 401, 40078).await;
+    assert_eq!(replay["cause_id"], "code_used", "{replay:#}");
 
     let mut counters = Vec::new();
     let mut histograms = Vec::new();

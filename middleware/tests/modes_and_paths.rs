@@ -1,12 +1,13 @@
 //! Which requests need a session (docs/CONTRACTS.md, section 2): public paths and prefixes need
 //! none; in optional mode anonymous requests reach the handlers, and a handler that insists on an
-//! `Identity` refuses exactly as the layer would have.
+//! `Identity` refuses exactly as the layer would have; custom login and logout paths replace the
+//! default ones, which become ordinary routes.
 #![cfg(feature = "axum")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use silent_login::Mode;
 use silent_login_mock::demo;
 use support::{
@@ -89,9 +90,9 @@ async fn the_identity_extractor_refuses_like_the_layer_with_www_authenticate() {
         .unwrap();
     let cookies = support::set_cookies(&tampered);
     assert!(support::clears_the_session_cookie(&cookies), "{cookies:?}");
-    let body = error_body(tampered, 401, 700205).await;
+    let body = error_body(tampered, 401, 700203).await;
     let (message, _) =
-        support::catalog_text("silent-login", 700205, silent_login::catalog::Lang::Zh);
+        support::catalog_text("silent-login", 700203, silent_login::catalog::Lang::Zh);
     assert_eq!(body["errmsg"], message, "in the caller's language");
 }
 
@@ -112,4 +113,85 @@ async fn public_paths_and_prefixes_need_no_session() {
         let response = client.get(format!("{base}{path}")).send().await.unwrap();
         error_body(response, 401, 700201).await;
     }
+}
+
+#[tokio::test]
+async fn custom_login_and_logout_paths_replace_the_default_ones() {
+    let mock = start_mock().await;
+    let client = client();
+    let layer = ProviderKind::DingTalk
+        .layer(&mock)
+        .login_path("/auth/dingtalk")
+        .logout_path("/auth/out");
+    let base = serve_layer(layer).await;
+    let code = ProviderKind::DingTalk.mint(&mock, demo::ALICE);
+
+    // The default paths, and a variant of the custom one, are ordinary protected routes now:
+    // without a session the layer refuses them, and the code is not looked at.
+    for path in ["/api/login", "/auth/dingtalk/", "/api/logout"] {
+        let response = client
+            .post(format!("{base}{path}"))
+            .json(&json!({ "tmp_auth_code": code }))
+            .send()
+            .await
+            .unwrap();
+        assert!(support::session_cookie(&response).is_none(), "{path}");
+        error_body(response, 401, 700201).await;
+    }
+
+    // The custom login path logs in, with that very code.
+    let response = client
+        .post(format!("{base}/auth/dingtalk"))
+        .json(&json!({ "tmp_auth_code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let token = token(&body);
+    // Only POST, as on the default path.
+    let get = client
+        .get(format!("{base}/auth/dingtalk"))
+        .send()
+        .await
+        .unwrap();
+    error_body(get, 405, 700108).await;
+
+    // With a session, the default paths reach the application, which has no such routes.
+    for path in ["/api/login", "/api/logout"] {
+        let response = client
+            .post(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    // So /api/logout ended nothing; the custom logout path does.
+    let me = client
+        .get(format!("{base}/api/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let out = client
+        .post(format!("{base}/auth/out"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    assert!(
+        support::clears_the_session_cookie(&support::set_cookies(&out)),
+        "{:?}",
+        support::set_cookies(&out)
+    );
+    let after = client
+        .get(format!("{base}/api/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    error_body(after, 401, 700204).await;
 }

@@ -20,8 +20,9 @@ const EXCHANGE: Endpoint = Endpoint::DingTalkGetUserInfoV2;
 
 /// The configured per-call timeout of the fault tests.
 const TIMEOUT: Duration = Duration::from_millis(300);
-/// Attempts of the token endpoint per refresh (the token cache's bound).
-const TOKEN_ATTEMPTS: u64 = 3;
+/// Requests of the token endpoint per failed refresh: one; its failure is then remembered
+/// for the backoff ([`silent_login::FETCH_FAILURE_BACKOFF`]).
+const TOKEN_ATTEMPTS: u64 = 1;
 
 fn authenticator(mock: &MockPlatform) -> Authenticator {
     Authenticator::new(dingtalk(mock))
@@ -337,7 +338,7 @@ async fn an_unknown_platform_code_is_kept_with_its_raw_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_concurrent_logins_on_a_cold_cache_fetch_one_token() {
     let mock = start_mock().await;
-    let auth = Arc::new(authenticator(&mock));
+    let auth = Arc::new(authenticator(&mock).max_concurrent_exchanges(200));
     let codes: Vec<_> = (0..200_u32)
         .map(|i| {
             let user = if i.is_multiple_of(2) {
@@ -439,8 +440,8 @@ async fn a_rate_limited_token_endpoint_is_left_alone_instead_of_hammered() {
     for _ in 0..20 {
         let paused = refused(&auth, alice(&mock)).await;
         assert!(
-            paused.is(SilentLoginCode::UpstreamRateLimited),
-            "{paused:?}"
+            paused.is(DingTalkCode::ServerApiBanned),
+            "the remembered answer: {paused:?}"
         );
         assert_eq!(paused.status(), 429);
         assert!(paused.is_code_unused());
@@ -449,7 +450,7 @@ async fn a_rate_limited_token_endpoint_is_left_alone_instead_of_hammered() {
     assert_eq!(calls(&mock, EXCHANGE), 1);
 
     // After the pause the same code, never presented to the platform, logs in.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(silent_login::FETCH_FAILURE_BACKOFF + Duration::from_millis(100)).await;
     assert_eq!(identity(&auth, code).await.user_id, "alice");
     assert_eq!(calls(&mock, TOKEN), 3);
 }
@@ -597,7 +598,7 @@ async fn system_busy_is_kept_as_dingtalk_minus_one_on_either_endpoint() {
 }
 
 #[tokio::test]
-async fn a_token_endpoint_fault_for_one_call_is_retried_and_the_login_succeeds() {
+async fn a_token_endpoint_fault_fails_that_login_and_the_same_code_works_after_the_backoff() {
     for fault in [
         Fault::Latency(TIMEOUT * 4),
         Fault::HttpStatus(503),
@@ -612,15 +613,20 @@ async fn a_token_endpoint_fault_for_one_call_is_retried_and_the_login_succeeds()
         let auth = Authenticator::new(dingtalk(&mock).http_config(short_timeout(TIMEOUT)));
         mock.inject_fault(TOKEN, fault.clone(), 1);
 
-        let (result, elapsed) = bounded(Duration::from_secs(5), auth.exchange(alice(&mock))).await;
+        let code = alice(&mock);
 
-        assert_eq!(result.unwrap().user_id, "alice", "{fault:?}");
+        let (result, _) = bounded(Duration::from_secs(5), auth.exchange(code.clone())).await;
+        let error = result.expect_err("no retry inside the login");
+        assert!(error.is_code_unused(), "{fault:?}: {error:?}");
+        assert_eq!(calls(&mock, TOKEN), 1, "{fault:?}");
+        let again = refused(&auth, code.clone()).await;
+        assert_eq!(again, error, "{fault:?}: remembered for the backoff");
+        assert_eq!(calls(&mock, TOKEN), 1, "{fault:?}: not asked again");
+
+        tokio::time::sleep(silent_login::FETCH_FAILURE_BACKOFF + Duration::from_millis(100)).await;
+        assert_eq!(identity(&auth, code).await.user_id, "alice", "{fault:?}");
         assert_eq!(calls(&mock, TOKEN), 2, "{fault:?}");
         assert_eq!(calls(&mock, EXCHANGE), 1, "{fault:?}");
-        assert!(
-            elapsed >= Duration::from_millis(100),
-            "{fault:?}: backed off"
-        );
     }
 }
 
@@ -635,7 +641,8 @@ async fn a_code_that_never_reached_the_platform_can_be_presented_again() {
     assert!(down.is(SilentLoginCode::UpstreamHttpError));
     assert!(down.is_code_unused());
 
-    // The platform is back; the ledger forgot the code.
+    // The platform is back (after the failure's backoff); the ledger forgot the code.
+    tokio::time::sleep(silent_login::FETCH_FAILURE_BACKOFF + Duration::from_millis(100)).await;
     assert_eq!(identity(&auth, code).await.user_id, "alice");
 }
 

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use axum::{routing::get, Router};
 use silent_login::store::RedisStore;
+use silent_login::store::Store as _;
 use silent_login::{KeyRing, RevocationPolicy, SessionKey, SilentLoginLayer};
 use silent_login_mock::{demo, Endpoint, MintCode, MockPlatform};
 use support::{dingtalk, me, serve};

@@ -10,6 +10,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
+use silent_login::session::audience;
 use silent_login::{KeyRing, ProviderKind, Session, SessionKey};
 use silent_login_mock::demo;
 use support::{
@@ -146,14 +147,27 @@ async fn a_token_sealed_by_a_foreign_key_is_refused_as_unknown_key() {
     let (body, _) = login_user(&client, &base, &mock, ProviderKind::DingTalk, demo::ALICE).await;
     let identity = whoami_of(&client, &base, &token(&body)).await;
     let now = now_ms();
-    let forged = KeyRing::new(SessionKey::generate()).seal(&Session {
-        id: "forged".to_owned(),
-        identity,
-        issued_at_ms: now,
-        expires_at_ms: now + 3_600_000,
-    });
-    let response = get_me(&client, &base, Auth::Bearer(&forged)).await;
+    let forged = KeyRing::new(SessionKey::generate()).seal(
+        &Session {
+            id: "forged".to_owned(),
+            identity,
+            issued_at_ms: now,
+            expires_at_ms: now + 3_600_000,
+        },
+        &audience(ProviderKind::DingTalk, demo::DINGTALK_APP_KEY),
+    );
+    let response = get_me(
+        &client,
+        &base,
+        Auth::Cookie(&format!("silent_login={forged}")),
+    )
+    .await;
+    let removal = response.headers().get_all("set-cookie").iter().count();
     error_body(response, 401, 700205).await;
+    assert_eq!(
+        removal, 0,
+        "a key another replica may hold (a rolling rotation) does not clear the cookie"
+    );
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use crate::identity::{Identity, ProviderKind};
 use crate::misconfig::Problems;
 use crate::secret::{AppSecret, AppToken, AuthCode};
 use crate::token_cache::{FetchedToken, TokenCache};
-use crate::upstream::{HttpClient, HttpConfig};
+use crate::upstream::{Envelope as PlatformEnvelope, HttpClient, HttpConfig};
 
 /// The public DingTalk API host.
 pub const DINGTALK_API_BASE: &str = "https://oapi.dingtalk.com";
@@ -207,6 +207,12 @@ struct Envelope {
     result: Option<UserInfo>,
     request_id: Option<String>,
     sub_code: Option<Value>,
+}
+
+impl PlatformEnvelope for Envelope {
+    fn has_code(&self) -> bool {
+        self.errcode.is_some()
+    }
 }
 
 impl Envelope {

@@ -13,7 +13,7 @@ use crate::identity::{Identity, ProviderKind};
 use crate::misconfig::Problems;
 use crate::secret::{AppSecret, AppToken, AuthCode, UserToken};
 use crate::token_cache::{FetchedToken, TokenCache};
-use crate::upstream::{HttpClient, HttpConfig};
+use crate::upstream::{Envelope, HttpClient, HttpConfig};
 
 /// The public Feishu API host.
 pub const FEISHU_API_BASE: &str = "https://open.feishu.cn";
@@ -249,6 +249,18 @@ fn check(
                 },
             ))
         }
+    }
+}
+
+impl Envelope for TokenEnvelope {
+    fn has_code(&self) -> bool {
+        self.code.is_some()
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Envelope for DataEnvelope<T> {
+    fn has_code(&self) -> bool {
+        self.code.is_some()
     }
 }
 

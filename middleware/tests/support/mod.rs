@@ -191,13 +191,11 @@ impl Store for SharedTokens {
     ) -> StoreFuture<'a, ()> {
         self.0.revoke_session(session_id, expires_at_ms)
     }
-    fn revoke_user<'a>(
-        &'a self,
-        user_key: &'a str,
-        issued_up_to_ms: u64,
-        remember: Duration,
-    ) -> StoreFuture<'a, ()> {
-        self.0.revoke_user(user_key, issued_up_to_ms, remember)
+    fn revoke_user<'a>(&'a self, user_key: &'a str, remember: Duration) -> StoreFuture<'a, ()> {
+        self.0.revoke_user(user_key, remember)
+    }
+    fn issued_at_ms(&self, user: &Identity) -> u64 {
+        self.0.issued_at_ms(user)
     }
     fn is_revoked(
         &self,
@@ -441,7 +439,7 @@ pub(crate) fn assert_login_body(body: &Value, platform: ProviderKind, user: &str
     assert!(body["union_id"].is_string(), "{body:#}");
     assert!(body["name"].is_string(), "{body:#}");
     assert!(
-        body["token"].as_str().is_some_and(|t| t.starts_with("v1.")),
+        body["token"].as_str().is_some_and(|t| t.starts_with("v2.")),
         "{body:#}"
     );
     let now = now_ms() / 1000;

@@ -61,9 +61,9 @@ impl Answer {
     }
 
     fn clears_the_cookie(&self) -> bool {
-        self.set_cookies()
-            .iter()
-            .any(|cookie| cookie.starts_with("silent_login=;") && cookie.contains("Max-Age=0"))
+        self.set_cookies().iter().any(|cookie| {
+            cookie.starts_with("__Host-silent_login=;") && cookie.contains("Max-Age=0")
+        })
     }
 
     fn reached_inner(&self) -> bool {
@@ -226,7 +226,7 @@ async fn a_login_the_platform_vouches_for_opens_a_session_the_next_request_carri
     let cookie = login.set_cookies()[0].split(';').next().unwrap().to_owned();
     assert_eq!(
         cookie,
-        format!("silent_login={}", body["token"].as_str().unwrap())
+        format!("__Host-silent_login={}", body["token"].as_str().unwrap())
     );
 
     let next = request(Method::GET, "/api/me")
@@ -366,7 +366,7 @@ async fn a_session_sealed_with_the_layer_s_keys_reaches_the_inner_service_with_i
     let token = ring.seal(&session, APP);
     for (header, value) in [
         (AUTHORIZATION, format!("Bearer {token}")),
-        (COOKIE, format!("theme=dark; silent_login={token}")),
+        (COOKIE, format!("theme=dark; __Host-silent_login={token}")),
     ] {
         let request = request(Method::GET, "/api/me")
             .header(header.clone(), value)
@@ -400,7 +400,7 @@ async fn optional_mode_passes_the_request_on_with_the_rejection_the_layer_would_
     // A dead session: the rejection answers exactly as the layer does in required mode.
     let dead = || {
         request(Method::GET, "/feed")
-            .header(COOKIE, format!("silent_login={}", tampered(&ring)))
+            .header(COOKIE, format!("__Host-silent_login={}", tampered(&ring)))
             .body(Full::default())
             .unwrap()
     };

@@ -106,14 +106,14 @@ fn call(request: Request<Full<Bytes>>) -> (StatusCode, Vec<String>, Value) {
     })
 }
 
-/// Whether a response sets a session (a non-empty `silent_login` cookie).
+/// Whether a response sets a session (a non-empty `__Host-silent_login` cookie).
 fn sets_a_session(cookies: &[String]) -> bool {
     cookies.iter().any(|cookie| {
         cookie
             .split(';')
             .next()
             .and_then(|pair| pair.trim().split_once('='))
-            .is_some_and(|(name, value)| name == "silent_login" && !value.is_empty())
+            .is_some_and(|(name, value)| name == "__Host-silent_login" && !value.is_empty())
     })
 }
 
@@ -246,7 +246,7 @@ proptest! {
     #[test]
     fn tokens_through_the_service_never_authenticate(token in token_ish(), as_cookie in any::<bool>()) {
         let value = if as_cookie {
-            format!("silent_login={token}")
+            format!("__Host-silent_login={token}")
         } else {
             format!("Bearer {token}")
         };
@@ -276,7 +276,7 @@ fn the_real_token_does_authenticate_so_the_properties_are_not_vacuous() {
     let (status, _, _) = call(request);
     assert_eq!(status, StatusCode::OK);
     let request = Request::get("/api/me")
-        .header(COOKIE, format!("silent_login={token}"))
+        .header(COOKIE, format!("__Host-silent_login={token}"))
         .body(Full::default())
         .unwrap();
     assert_eq!(call(request).0, StatusCode::OK);
