@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace. Installs the system packages the suite needs when they are
-# missing (Debian/Ubuntu: chromium + chromium-driver for the browser tests, redis-server for the
-# multi-replica tests, a CJK font for the screenshots), so it works on a fresh machine with only Rust installed.
+# missing (Debian/Ubuntu: chromium + chromium-driver for the browser tests, redis-server and
+# openssl for the multi-replica and fault-matrix tests, a CJK font for the screenshots), so it
+# works on a fresh machine with only Rust installed.
+#
+# SILENT_LOGIN_PROPTEST_LONG=1 runs every property test with 100,000 cases instead of 1,000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +12,8 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# The rediss:// test makes its private CA and server certificate with the openssl command.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # A CJK font, so the browser test's screenshots show Chinese names instead of boxes.
 dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then

@@ -60,6 +60,7 @@ pub struct RedisStoreBuilder {
     url: String,
     prefix: String,
     start_degraded: bool,
+    root_certificate: Option<Vec<u8>>,
 }
 
 impl RedisStoreBuilder {
@@ -75,15 +76,47 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Trusts this CA (PEM) for `rediss://` instead of the system's and the web's roots — for a
+    /// Redis with a private CA, as managed services often have. A certificate with a `redis://`
+    /// URL is refused at `connect`: it would silently not be used.
+    pub fn tls_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificate = Some(pem.into());
+        self
+    }
+
+    fn client(&self, info: redis::ConnectionInfo) -> Result<redis::Client, StoreError> {
+        let bad_url = |error: redis::RedisError| StoreError(format!("bad REDIS_URL: {error}"));
+        match &self.root_certificate {
+            None => redis::Client::open(info).map_err(bad_url),
+            Some(pem) => {
+                let certificates = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.clone()),
+                };
+                redis::Client::build_with_tls(info, certificates).map_err(bad_url)
+            }
+        }
+    }
+
     /// Connects (or, with `start_degraded`, starts trying to).
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
-        let bad_url = |error: redis::RedisError| StoreError(format!("bad REDIS_URL: {error}"));
-        let info = self.url.as_str().into_connection_info().map_err(bad_url)?;
-        let client = redis::Client::open(info.clone()).map_err(bad_url)?;
+        let info = self
+            .url
+            .as_str()
+            .into_connection_info()
+            .map_err(|error| StoreError(format!("bad REDIS_URL: {error}")))?;
+        if self.root_certificate.is_some()
+            && !matches!(info.addr, redis::ConnectionAddr::TcpTls { .. })
+        {
+            return Err(StoreError(
+                "a TLS root certificate was given, but REDIS_URL is not rediss://".to_owned(),
+            ));
+        }
+        let client = self.client(info.clone())?;
         let mut subscriber = info;
         // RESP3: the subscription and the checks of its liveness share one connection.
         subscriber.redis.protocol = ProtocolVersion::RESP3;
-        let subscriber = redis::Client::open(subscriber).map_err(bad_url)?;
+        let subscriber = self.client(subscriber)?;
         let shared = Arc::new(Shared {
             client,
             connection: tokio::sync::Mutex::new(None),
@@ -190,12 +223,14 @@ fn redis_error(error: redis::RedisError) -> StoreError {
 }
 
 impl RedisStore {
-    /// A builder for the Redis at `url` (`redis://host:port/db`).
+    /// A builder for the Redis at `url`: `redis://host:port/db`, `rediss://` for TLS, with an ACL
+    /// user and password as `rediss://user:password@host:port/db`.
     pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
         RedisStoreBuilder {
             url: url.into(),
             prefix: "silent-login:".to_owned(),
             start_degraded: false,
+            root_certificate: None,
         }
     }
 
