@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -97,6 +98,7 @@ fn html_attribute(text: &str) -> String {
 /// The demo's routes behind the layer.
 pub fn router(backend: &RunningBackend, page: &PageConfig) -> Router {
     let index: Arc<str> = Arc::from(page.render());
+    let readiness = backend.layer();
     let config_js: Arc<str> = Arc::from(format!(
         "window.SILENT_LOGIN_CONFIG = {};\n",
         serde_json::to_string(page).unwrap_or_else(|_| "{}".to_owned())
@@ -125,6 +127,7 @@ pub fn router(backend: &RunningBackend, page: &PageConfig) -> Router {
             get(|| async { asset("text/css; charset=utf-8", STYLE_CSS.to_owned()) }),
         )
         .route("/healthz", get(healthz))
+        .route("/readyz", get(move || readyz(readiness.clone())))
         .route("/api/me", get(me))
         .layer(
             backend
@@ -132,6 +135,7 @@ pub fn router(backend: &RunningBackend, page: &PageConfig) -> Router {
                 .public_path("/")
                 .public_path("/config.js")
                 .public_path("/healthz")
+                .public_path("/readyz")
                 .public_path("/favicon.ico")
                 .public_prefix("/static/"),
         )
@@ -154,9 +158,23 @@ async fn me(user: Identity) -> Json<Identity> {
     Json(user)
 }
 
-/// `GET /healthz`.
+/// `GET /healthz`: the process is up (liveness).
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// `GET /readyz`: 200 `ready` once the layer can serve protected requests (with Redis: its
+/// revocation feed is live), else 503 — a load balancer sends no traffic here until then.
+async fn readyz(layer: silent_login::SilentLoginLayer) -> Response {
+    if layer.is_ready() {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: the revocation feed from Redis is not live yet",
+        )
+            .into_response()
+    }
 }
 
 /// A running axum demo.

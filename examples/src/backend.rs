@@ -77,9 +77,12 @@ impl RunningBackend {
                 KeyRing::new(SessionKey::generate())
             }
         };
+        // Against the emulator (development) error answers carry `detail` and the platform's
+        // raw answer; with real credentials they go to the log only.
         let layer = SilentLoginLayer::new(provider)
             .session_keys(keys)
-            .secure_cookie(emulator.is_none());
+            .secure_cookie(emulator.is_none())
+            .expose_error_details(emulator.is_some());
         let layer = with_store(layer, &config.store, &mut notes).await?;
         Ok(Self {
             provider: config.provider,

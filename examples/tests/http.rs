@@ -23,6 +23,13 @@ async fn the_page_and_healthz_are_public_and_the_page_names_the_emulators_jsapi(
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
+    let ready = client
+        .get(format!("{}readyz", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200, "the in-memory store is ready at once");
+    assert_eq!(ready.text().await.unwrap(), "ready");
     let page = client.get(server.url()).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();

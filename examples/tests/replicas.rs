@@ -60,6 +60,20 @@ async fn replica(redis_url: &str) -> DemoServer {
     })
     .unwrap();
     let server = axum_demo::serve(config).await.unwrap();
+    // Ready once its revocation feed is live; no request is sent before.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let ready = reqwest::get(format!("{}readyz", server.url()))
+            .await
+            .unwrap()
+            .status();
+        if ready == 200 {
+            break;
+        }
+        assert_eq!(ready, 503, "not ready is 503");
+        assert!(Instant::now() < deadline, "the replica never became ready");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(
         server
             .backend()
