@@ -57,12 +57,21 @@ impl Slot {
         *self.failed.lock() = None;
     }
 
+    /// The remembered failure while its backoff lasts. A rate limit is answered as our own
+    /// backoff (`UpstreamRateLimited`), so the caller knows the platform was not asked again.
     fn recent_failure(&self) -> Option<LoginError> {
         let failed = self.failed.lock();
-        failed
+        let (error, _) = failed
             .as_ref()
-            .filter(|(_, until)| Instant::now() < *until)
-            .map(|(error, _)| error.clone())
+            .filter(|(_, until)| Instant::now() < *until)?;
+        if error.status().as_u16() == 429 {
+            return Some(
+                LoginError::new(silent_login_catalog::SilentLoginCode::UpstreamRateLimited)
+                    .with_detail("the platform rate-limited the token endpoint moments ago; not asking again yet")
+                    .code_not_presented(),
+            );
+        }
+        Some(error.clone())
     }
 
     fn remember_failure(&self, error: &LoginError) {
@@ -372,10 +381,16 @@ mod tests {
             calls.fetch_add(1, Ordering::SeqCst);
             async { Err::<FetchedToken, _>(LoginError::new(SilentLoginCode::UpstreamRateLimited)) }
         };
-        cache.get("k", limited).await.unwrap_err();
-        let second = cache.get("k", limited).await.unwrap_err();
+        let first = cache.get("k", limited).await.unwrap_err();
+        assert!(first.is(SilentLoginCode::UpstreamRateLimited));
+        let limited_by_dingtalk = || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { unreachable!("not asked during the backoff") }
+        };
+        let second = cache.get("k", limited_by_dingtalk).await.unwrap_err();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert!(second.is(SilentLoginCode::UpstreamRateLimited));
+        assert!(second.detail().unwrap().contains("not asking again"));
     }
 
     #[test]

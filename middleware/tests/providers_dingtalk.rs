@@ -440,8 +440,8 @@ async fn a_rate_limited_token_endpoint_is_left_alone_instead_of_hammered() {
     for _ in 0..20 {
         let paused = refused(&auth, alice(&mock)).await;
         assert!(
-            paused.is(DingTalkCode::ServerApiBanned),
-            "the remembered answer: {paused:?}"
+            paused.is(SilentLoginCode::UpstreamRateLimited),
+            "our own backoff, not the platform asked again: {paused:?}"
         );
         assert_eq!(paused.status(), 429);
         assert!(paused.is_code_unused());
