@@ -402,11 +402,9 @@ impl SilentLoginLayer {
             self.check_tenants(),
         ]
         .into_iter()
-        .fold(Ok(()), |all, one| match (all, one) {
-            (Ok(()), one) => one,
-            (Err(all), Ok(())) => Err(all),
-            (Err(all), Err(one)) => Err(all.and(one)),
-        })
+        .filter_map(Result::err)
+        .reduce(Error::and)
+        .map_or(Ok(()), Err)
     }
 }
 

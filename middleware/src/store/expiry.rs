@@ -115,6 +115,7 @@ impl<V> ExpiringMap<V> {
     }
 
     /// Every entry with its value and time.
+    #[cfg(feature = "redis")]
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &V, u64)> {
         self.entries
             .iter()
