@@ -247,3 +247,58 @@ async fn a_dingtalk_layer_with_allowed_tenants_is_misconfigured() {
         .validate()
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_login_past_its_deadline_is_504_login_deadline_and_the_code_s_fate_is_still_recorded() {
+    let mock = start_mock().await;
+    let client = client();
+    for (platform, exchange) in [
+        (ProviderKind::DingTalk, Endpoint::DingTalkGetUserInfoV2),
+        (ProviderKind::Feishu, Endpoint::FeishuOidcAccessToken),
+    ] {
+        let layer = platform
+            .layer(&mock)
+            .login_timeout(Duration::from_millis(300));
+        let base = serve_layer(layer).await;
+        let code = platform.mint(&mock, demo::ALICE);
+        mock.inject_fault(exchange, Fault::Latency(Duration::from_millis(1500)), 1);
+        let started = std::time::Instant::now();
+        let response = login(&client, &base, &code).await;
+        let body = error_body(response, 504, 700402).await;
+        assert_eq!(body["cause_id"], "login_deadline", "{platform:?}: {body:#}");
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "answered at the deadline, not when the platform did"
+        );
+        // The exchange went on in the background: the platform consumed the code, and the
+        // ledger knows it once it ends.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let again = login(&client, &base, &code).await;
+        let body = again.json::<Value>().await.unwrap();
+        assert_eq!(body["cause_id"], "code_used", "{platform:?}: {body:#}");
+    }
+}
+
+#[tokio::test]
+async fn an_over_long_query_string_is_refused_before_it_is_read() {
+    let mock = start_mock().await;
+    let client = client();
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
+    let code = ProviderKind::DingTalk.mint(&mock, demo::ALICE);
+    let padding = "x".repeat(2100);
+    let response = client
+        .post(format!(
+            "{base}/api/login?tmp_auth_code={code}&pad={padding}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let body = error_body(response, 413, 700106).await;
+    assert_eq!(body["cause_id"], "query_over_limit", "{body:#}");
+    let response = client
+        .post(format!("{base}/api/login?tmp_auth_code={code}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "the code was never looked at");
+}

@@ -311,3 +311,94 @@ impl CodeShare<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::ProviderKind;
+    use crate::provider::ExchangeFuture;
+
+    /// A platform that takes `delay` to answer, or panics inside the exchange.
+    #[derive(Debug)]
+    struct Platform {
+        delay: Duration,
+        panics: bool,
+    }
+
+    impl Provider for Platform {
+        fn kind(&self) -> ProviderKind {
+            ProviderKind::DingTalk
+        }
+        fn app_id(&self) -> &str {
+            "app"
+        }
+        fn exchange<'a>(&'a self, _: &'a AuthCode, _: &'a TokenCache) -> ExchangeFuture<'a> {
+            Box::pin(async move {
+                tokio::time::sleep(self.delay).await;
+                if self.panics {
+                    panic!("a provider bug");
+                }
+                Err(self.code_already_used())
+            })
+        }
+        fn code_already_used(&self) -> LoginError {
+            LoginError::new(SilentLoginCode::InternalError)
+        }
+    }
+
+    fn code(i: usize) -> AuthCode {
+        AuthCode::parse(&format!("code-{i:04}")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_panicking_exchange_gives_back_its_slot_and_its_in_flight_entry() {
+        let authenticator = Authenticator::new(Platform {
+            delay: Duration::ZERO,
+            panics: true,
+        })
+        .max_concurrent_exchanges(1);
+        for i in 0..3 {
+            let error = authenticator.exchange(code(i)).await.unwrap_err();
+            assert!(error.is(SilentLoginCode::InternalError), "{error:?}");
+            assert_eq!(authenticator.exchanges_in_flight(), 0);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn exchanges_beyond_the_cap_are_refused_at_once_and_their_codes_stay_usable() {
+        let authenticator = Arc::new(
+            Authenticator::new(Platform {
+                delay: Duration::from_secs(5),
+                panics: false,
+            })
+            .max_concurrent_exchanges(2),
+        );
+        let running: Vec<_> = (0..2)
+            .map(|i| {
+                let authenticator = authenticator.clone();
+                tokio::spawn(async move { authenticator.exchange(code(i)).await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        assert_eq!(authenticator.exchanges_in_flight(), 2);
+        let refused = authenticator.exchange(code(9)).await.unwrap_err();
+        assert!(refused.is(SilentLoginCode::LoginOverloaded));
+        assert!(refused.is_code_unused());
+        // A second presentation of a running code shares it and needs no slot.
+        let shared = tokio::spawn({
+            let authenticator = authenticator.clone();
+            async move { authenticator.exchange(code(0)).await }
+        });
+        for task in running {
+            task.await.unwrap().unwrap_err();
+        }
+        let shared = shared.await.unwrap().unwrap_err();
+        assert!(!shared.is(SilentLoginCode::LoginOverloaded), "{shared:?}");
+        assert_eq!(authenticator.exchanges_in_flight(), 0);
+        let after = authenticator.exchange(code(9)).await.unwrap_err();
+        assert!(
+            !after.is(SilentLoginCode::LoginOverloaded),
+            "the refused code was never marked and is exchanged now: {after:?}"
+        );
+    }
+}
