@@ -18,6 +18,41 @@ const LAYERED: [&str; 2] = ["middleware/src", "mock/src"];
 /// Where a `SilentLoginCode` counts as raised.
 const RAISERS: [&str; 2] = ["middleware/src", "examples/src"];
 
+/// `LoginError::with_cause` ignores an id its entry does not have (the id may come from a user),
+/// so a misspelled literal in our own code would silently narrow nothing: every
+/// `with_cause("…")` in `middleware/src` must name a cause of some catalog entry.
+#[test]
+fn every_cause_id_our_code_narrows_to_exists() {
+    let known: BTreeSet<&str> = ["dingtalk", "feishu", "silent-login"]
+        .into_iter()
+        .flat_map(silent_login::catalog::codes_of)
+        .flat_map(|code| code.entry().causes.iter().map(|cause| cause.id()))
+        .collect();
+    let root = workspace_root();
+    let mut unknown = Vec::new();
+    for file in rust_files(&root.join("middleware/src")) {
+        let text = fs::read_to_string(&file).unwrap();
+        for (at, _) in text.match_indices("with_cause(\"") {
+            let rest = &text[at + "with_cause(\"".len()..];
+            let id = &rest[..rest.find('"').unwrap_or(0)];
+            if !known.contains(id) {
+                let line = text[..at].lines().count();
+                let shown = file
+                    .strip_prefix(&root)
+                    .unwrap_or(&file)
+                    .display()
+                    .to_string();
+                unknown.push(format!("{shown}:{line}: `{id}`"));
+            }
+        }
+    }
+    assert!(
+        unknown.is_empty(),
+        "cause ids no catalog entry has (add the cause to the YAML, or fix the id):\n{}",
+        unknown.join("\n")
+    );
+}
+
 #[test]
 fn modules_import_one_way() {
     let root = workspace_root();
