@@ -87,7 +87,7 @@ async fn login_by_metadata_returns_the_user_and_a_session_token() {
         .expect("x-session-token header")
         .to_str()
         .unwrap();
-    assert!(token.starts_with("v1."), "{token}");
+    assert!(token.starts_with("v2."), "{token}");
     let user = response.into_inner();
     assert_eq!(user.provider, "dingtalk");
     assert_eq!(user.user_id, "alice");
@@ -290,7 +290,7 @@ async fn the_client_binary_logs_in_to_the_server_binary() {
         stdout.contains("logged in as alice (张爱丽 Alice) of dingdemocorp via dingtalk"),
         "{stdout}"
     );
-    assert!(stdout.contains("session token: v1."), "{stdout}");
+    assert!(stdout.contains("session token: v2."), "{stdout}");
     assert!(stdout.contains("authenticated call: alice"), "{stdout}");
 
     let (code, _, stderr) = run_client(&["--server", server, "--anonymous"]).await;

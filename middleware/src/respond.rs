@@ -68,11 +68,13 @@ pub(crate) fn http_error_response<B>(
     response
 }
 
-/// When a refusal that only needs patience may be retried, in seconds.
+/// When a refusal that only needs patience may be retried, in seconds: a full cap frees up
+/// within a second; a rate limit (ours or the platform's) is remembered for the token cache's
+/// 2 s backoff.
 fn retry_after(error: &LoginError) -> Option<&'static str> {
     if error.is(SilentLoginCode::LoginOverloaded) {
         Some("1")
-    } else if error.is(SilentLoginCode::UpstreamRateLimited) {
+    } else if error.status() == StatusCode::TOO_MANY_REQUESTS {
         Some("2")
     } else {
         None

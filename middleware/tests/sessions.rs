@@ -270,15 +270,16 @@ async fn a_session_from_an_organization_not_allowed_is_refused_on_every_request(
     let mock = start_mock().await;
     let client = client();
     let key = SessionKey::generate();
-    let open = serve_layer(ProviderKind::DingTalk.layer(&mock).session_key(key.clone())).await;
+    // The tenant guard is Feishu's (a DingTalk internal app has one organization).
+    let open = serve_layer(ProviderKind::Feishu.layer(&mock).session_key(key.clone())).await;
     let guarded = serve_layer(
-        ProviderKind::DingTalk
+        ProviderKind::Feishu
             .layer(&mock)
             .session_key(key)
             .allowed_tenants(["other"]),
     )
     .await;
-    let (body, _) = login_user(&client, &open, &mock, ProviderKind::DingTalk, demo::ALICE).await;
+    let (body, _) = login_user(&client, &open, &mock, ProviderKind::Feishu, demo::ALICE).await;
     error_body(
         get_me(&client, &guarded, Auth::Bearer(&token(&body))).await,
         403,

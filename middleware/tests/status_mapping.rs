@@ -41,7 +41,8 @@ fn grpc_status_for(http_status: u16) -> Option<(i32, &'static str)> {
         429 => (8, "RESOURCE_EXHAUSTED"),
         500 => (13, "INTERNAL"),
         502 | 503 => (14, "UNAVAILABLE"),
-        504 => (4, "DEADLINE_EXCEEDED"),
+        // The client (408: its body did not arrive in time) or the platform (504) ran out of time.
+        408 | 504 => (4, "DEADLINE_EXCEEDED"),
         _ => return None,
     })
 }

@@ -112,6 +112,9 @@ impl OutcomeSigner {
             return Err(Refused::Malformed);
         };
         let tag = hex::decode(tag).map_err(|_| Refused::Malformed)?;
+        if id.len() != 8 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Refused::Malformed);
+        }
         let (_, key) = self
             .keys
             .iter()

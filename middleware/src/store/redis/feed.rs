@@ -54,7 +54,8 @@ return seq",
 
 /// Marks every session of user `ARGV[1]` issued up to now *by Redis's clock* as revoked, for
 /// `ARGV[2]` ms: member `<mark> <user>` scored by when it may be forgotten. Announces
-/// `u <seq> <mark> <forget_at> <user>`.
+/// `u <seq> <mark> <forget_at> <user>` and returns `{seq, mark}`: the replica that asked applies
+/// Redis's mark, not its own estimate of Redis's clock.
 static REVOKE_USER: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -68,7 +69,7 @@ for _, key in ipairs({KEYS[1], KEYS[2]}) do
   if redis.call('PTTL', key) < remember then redis.call('PEXPIRE', key, remember) end
 end
 redis.call('PUBLISH', ARGV[3], 'u ' .. seq .. ' ' .. now .. ' ' .. (now + remember) .. ' ' .. ARGV[1])
-return seq",
+return {seq, now}",
     )
 });
 
@@ -294,8 +295,7 @@ impl Feed {
         self.mirror.write().add_session(session_id, expires_at_ms);
     }
 
-    pub(super) fn applied_user(&self, user_key: &str, remember: Duration) {
-        let mark = self.redis_now_ms();
+    pub(super) fn applied_user(&self, user_key: &str, mark: u64, remember: Duration) {
         let forget_at = mark + remember.as_millis() as u64;
         self.mirror.write().add_user(user_key, mark, forget_at);
     }

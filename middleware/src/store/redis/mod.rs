@@ -461,12 +461,12 @@ impl Store for RedisStore {
     fn revoke_user<'a>(&'a self, user_key: &'a str, remember: Duration) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             let script = self.feed.revoke_user_script(user_key, remember);
-            let _: u64 = self
+            let (_sequence, mark): (u64, u64) = self
                 .run("revoke_user", |mut c| async move {
                     script.invoke_async(&mut c).await
                 })
                 .await?;
-            self.feed.applied_user(user_key, remember);
+            self.feed.applied_user(user_key, mark, remember);
             Ok(())
         })
     }
