@@ -50,7 +50,13 @@ impl Lang {
             let mut parts = item.split(';');
             let tag = parts.next().unwrap_or("").trim();
             let quality = parts
-                .filter_map(|param| param.trim().strip_prefix("q="))
+                .filter_map(|param| {
+                    // The parameter name is case-insensitive (RFC 9110 section 12.4.2).
+                    let param = param.trim();
+                    param
+                        .strip_prefix("q=")
+                        .or_else(|| param.strip_prefix("Q="))
+                })
                 .find_map(parse_quality)
                 .unwrap_or(1000);
             let Ok(lang) = tag.parse::<Lang>() else {
@@ -97,6 +103,9 @@ impl fmt::Display for Lang {
         f.write_str(self.as_str())
     }
 }
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests {

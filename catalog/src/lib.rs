@@ -7,6 +7,8 @@ mod entry;
 mod known;
 mod lang;
 mod provider;
+#[cfg(test)]
+mod testing;
 
 pub use entry::{
     CatalogCode, Cause, CodeKey, Entry, LocalizedCause, LocalizedEntry, RaisedBy, Text, UnknownCode,

@@ -20,7 +20,7 @@ use crate::grpc::{GRPC_AUTH_CODE, GRPC_SESSION_TOKEN};
 use crate::login_request::{parse_login, BodyKind, LoginRequest};
 use crate::respond::{error_response, login_response, logout_response};
 use crate::secret::{random_id, AuthCode};
-use crate::session::{Session, Sessions};
+use crate::session::{Session, Sessions, MAX_TOKEN_BYTES};
 use crate::store::now_ms;
 
 /// The longest query string a login may carry; read before any parameter is looked at.
@@ -164,6 +164,15 @@ async fn issue_session(
         expires_at_ms: now_ms() + shared.config.session_ttl.as_millis() as u64,
     };
     let token = shared.sessions.seal(&session);
+    if token.len() > MAX_TOKEN_BYTES {
+        // Only platform fields of unusual size get here; a session that could never be opened
+        // must not be answered as a login.
+        return Err(LoginError::new(SilentLoginCode::InternalError).with_detail(format!(
+            "the session of `{}` seals to {} bytes, more than the {MAX_TOKEN_BYTES} a token may have",
+            session.identity.user_id,
+            token.len()
+        )));
+    }
     Ok((session, token))
 }
 

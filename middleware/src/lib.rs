@@ -25,6 +25,8 @@ mod secret;
 mod service;
 pub mod session;
 pub mod store;
+#[cfg(test)]
+mod testing;
 mod token_cache;
 mod upstream;
 

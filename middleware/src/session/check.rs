@@ -113,7 +113,10 @@ impl SessionCheck {
     }
 }
 
-fn session_token<'h>(headers: &'h HeaderMap, cookie_name: &str) -> Result<&'h str, LoginError> {
+pub(super) fn session_token<'h>(
+    headers: &'h HeaderMap,
+    cookie_name: &str,
+) -> Result<&'h str, LoginError> {
     if let Some(value) = headers.get(AUTHORIZATION) {
         if value.len() > MAX_TOKEN_BYTES + 16 {
             return Err(LoginError::new(SilentLoginCode::HeaderTooLarge)
@@ -138,11 +141,13 @@ fn session_token<'h>(headers: &'h HeaderMap, cookie_name: &str) -> Result<&'h st
         }
         let Ok(text) = value.to_str() else { continue };
         // Session tokens are cookie-safe as they are (base64 and dots), so no decoding.
+        // A value that is empty once unquoted (`sid=""`) is no token: the next one is read.
         let token = Cookie::split_parse(text)
             .flatten()
-            .find(|cookie| cookie.name() == cookie_name && !cookie.value().is_empty())
-            .and_then(|cookie| cookie.value_raw())
-            .map(|token| token.trim_matches('"'));
+            .filter(|cookie| cookie.name() == cookie_name)
+            .filter_map(|cookie| cookie.value_raw())
+            .map(|token| token.trim_matches('"'))
+            .find(|token| !token.is_empty());
         if let Some(token) = token {
             return Ok(token);
         }

@@ -11,6 +11,8 @@
 mod check;
 mod keyring;
 mod opened;
+#[cfg(test)]
+mod properties;
 mod revoke;
 
 pub use check::RevocationPolicy;

@@ -1,9 +1,11 @@
-//! Properties: whatever a client sends as a login body or as a session token, the layer never
-//! panics and never authenticates it, and every refusal is the catalog's. Checked through the
-//! service with `tower::ServiceExt::oneshot` (no network: the provider points at an unroutable
-//! base, so a code that reaches the platform fails fast instead of logging in) and on
-//! `KeyRing::unseal` directly. `parse_login` itself is property-tested in `login_request`, whose
-//! generators these share.
+//! Properties: whatever a client sends as a login request or as a session token, the layer
+//! never panics and never authenticates it, and every refusal is the catalog's. Checked through
+//! the service with `tower::ServiceExt::oneshot` and on `KeyRing::unseal` directly.
+//!
+//! A login request is answered as the reference reader of `login_request::tests` (written from
+//! CONTRACTS.md section 1, independent of `parse_login`) says: its refusal, its JSAPI entry, or —
+//! for a well-formed code — the platform's refusal of a code it never issued (the emulator
+//! serves both platforms on loopback: DingTalk 40078, Feishu 20007), and never a session.
 
 use std::convert::Infallible;
 use std::sync::OnceLock;
@@ -14,40 +16,77 @@ use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use proptest::prelude::*;
 use serde_json::Value;
-use silent_login_catalog::{KnownCode, ProviderKind, SilentLoginCode};
+use silent_login_catalog::{DingTalkCode, FeishuCode, KnownCode, ProviderKind, SilentLoginCode};
+use silent_login_mock::{demo, MockPlatform};
 use tower::{service_fn, Layer, ServiceExt};
 
-use crate::login_request::tests::{body, config, content_type, query};
-use crate::login_request::CODE_PARAMS as CODE_NAMES;
+use crate::login_request::tests::{login_input, reference_login, LoginInput, Verdict};
 use crate::store::now_ms;
-use crate::{DingTalk, Identity, KeyRing, Session, SessionKey, SilentLoginLayer};
+use crate::testing::proptest_config;
+use crate::{DingTalk, Feishu, Identity, KeyRing, Session, SessionKey, SilentLoginLayer};
 
-/// Nothing listens on the discard port of loopback: a connection is refused at once.
-const UNROUTABLE: &str = "http://127.0.0.1:9";
+/// The layer's default login body limit (CONTRACTS.md 1.1).
+const LOGIN_BODY_LIMIT: usize = 4 * 1024;
+/// The longest query string a login may carry (CONTRACTS.md 1.1).
+const LOGIN_QUERY_LIMIT: usize = 2 * 1024;
 
+/// One multi-threaded runtime for every case, so the emulator keeps serving between them.
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_current_thread()
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
             .enable_all()
             .build()
             .unwrap()
     })
 }
 
-/// The audience of `layer()`'s sessions.
-const APP: &str = "dingtalk:propkey";
+/// The audience of the DingTalk layer's sessions.
+const APP: &str = concat!("dingtalk:", "dingdemoappkey");
+
+/// The emulator both platforms' layers ask; it has issued no code, so it refuses every one.
+fn platform() -> &'static MockPlatform {
+    static PLATFORM: OnceLock<MockPlatform> = OnceLock::new();
+    PLATFORM.get_or_init(|| {
+        runtime()
+            .block_on(MockPlatform::builder().demo().start())
+            .unwrap()
+    })
+}
 
 fn ring() -> &'static KeyRing {
     static RING: OnceLock<KeyRing> = OnceLock::new();
     RING.get_or_init(|| KeyRing::new(SessionKey::generate()))
 }
 
-/// One layer for every case (one ledger of presented codes, one token cache).
+/// Seals a session with the app's ring (the one place the tests seal).
+fn seal(session: &Session) -> String {
+    ring().seal(session, APP)
+}
+
+/// Opens a token with the app's ring (the one place the tests open).
+fn open(token: &str, now_ms: u64) -> Result<Session, crate::LoginError> {
+    ring().unseal(token, APP, now_ms)
+}
+
+/// One DingTalk layer for every case (one ledger of presented codes, one token cache).
 fn layer() -> &'static SilentLoginLayer {
     static LAYER: OnceLock<SilentLoginLayer> = OnceLock::new();
     LAYER.get_or_init(|| {
-        let provider = DingTalk::new("propkey", "propsecret").api_base(UNROUTABLE);
+        let provider = DingTalk::new(demo::DINGTALK_APP_KEY, demo::DINGTALK_APP_SECRET)
+            .corp_id(demo::DINGTALK_CORP_ID)
+            .api_base(platform().base_url());
+        SilentLoginLayer::new(provider).session_keys(ring().clone())
+    })
+}
+
+/// The same for Feishu.
+fn feishu_layer() -> &'static SilentLoginLayer {
+    static LAYER: OnceLock<SilentLoginLayer> = OnceLock::new();
+    LAYER.get_or_init(|| {
+        let provider = Feishu::new(demo::FEISHU_APP_ID, demo::FEISHU_APP_SECRET)
+            .api_base(platform().base_url());
         SilentLoginLayer::new(provider).session_keys(ring().clone())
     })
 }
@@ -65,30 +104,30 @@ async fn inner(request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, I
 /// A real session sealed with the app's ring.
 fn real_token() -> String {
     let now = now_ms();
-    ring().seal(
-        &Session {
-            id: "0123456789abcdef0123456789abcdef".to_owned(),
-            identity: Identity {
-                provider: ProviderKind::DingTalk,
-                user_id: "alice".to_owned(),
-                union_id: Some("union-alice".to_owned()),
-                open_id: None,
-                name: Some("Alice".to_owned()),
-                tenant: Some("corp".to_owned()),
-                is_admin: false,
-                extra: serde_json::Map::new(),
-            },
-            issued_at_ms: now,
-            expires_at_ms: now + 3_600_000,
+    seal(&Session {
+        id: "0123456789abcdef0123456789abcdef".to_owned(),
+        identity: Identity {
+            provider: ProviderKind::DingTalk,
+            user_id: "alice".to_owned(),
+            union_id: Some("union-alice".to_owned()),
+            open_id: None,
+            name: Some("Alice".to_owned()),
+            tenant: Some("corp".to_owned()),
+            is_admin: false,
+            extra: serde_json::Map::new(),
         },
-        APP,
-    )
+        issued_at_ms: now,
+        expires_at_ms: now + 3_600_000,
+    })
 }
 
-/// Status, `Set-Cookie`s and the JSON body of one request through the layer.
-fn call(request: Request<Full<Bytes>>) -> (StatusCode, Vec<String>, Value) {
+/// Status, `Set-Cookie`s and the JSON body of one request through `layer`.
+fn call_through(
+    layer: &SilentLoginLayer,
+    request: Request<Full<Bytes>>,
+) -> (StatusCode, Vec<String>, Value) {
     runtime().block_on(async {
-        let response = layer()
+        let response = layer
             .layer(service_fn(inner))
             .oneshot(request)
             .await
@@ -106,6 +145,11 @@ fn call(request: Request<Full<Bytes>>) -> (StatusCode, Vec<String>, Value) {
     })
 }
 
+/// Through the DingTalk layer.
+fn call(request: Request<Full<Bytes>>) -> (StatusCode, Vec<String>, Value) {
+    call_through(layer(), request)
+}
+
 /// Whether a response sets a session (a non-empty `__Host-silent_login` cookie).
 fn sets_a_session(cookies: &[String]) -> bool {
     cookies.iter().any(|cookie| {
@@ -117,48 +161,56 @@ fn sets_a_session(cookies: &[String]) -> bool {
     })
 }
 
-/// The catalog entry an error body names by its `provider` and `errcode`.
-fn entry_of(answer: &Value) -> Option<&'static silent_login_catalog::Entry> {
-    let provider = answer["provider"].as_str()?;
-    let errcode = i32::try_from(answer["errcode"].as_i64()?).ok()?;
-    KnownCode::from_key(provider, errcode).map(KnownCode::entry)
+/// A query string as a URI can carry it: bytes a URI may not hold percent-encoded, the rest
+/// (`%`, `+`, `&`, `=` included) as they are.
+fn uri_query(query: &str) -> String {
+    query
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~!$'()*+,;=:@/?&%".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// What the layer answers a login request with (entry, and cause where the contract names
+/// one): the reference reader's refusal or JSAPI entry; for a well-formed code, the
+/// platform's "no such code" (the emulator issued none).
+fn expected_login_answer(
+    provider: ProviderKind,
+    query: Option<&str>,
+    input: &LoginInput,
+) -> (KnownCode, Option<Option<&'static str>>) {
+    // The query string is measured first (CONTRACTS.md 1.1: at most 2 KiB), then the body.
+    if query.is_some_and(|query| query.len() > LOGIN_QUERY_LIMIT) {
+        return (
+            SilentLoginCode::LoginBodyTooLarge.into(),
+            Some(Some("query_over_limit")),
+        );
+    }
+    if input.body.len() > LOGIN_BODY_LIMIT {
+        return (
+            SilentLoginCode::LoginBodyTooLarge.into(),
+            Some(Some("body_over_limit")),
+        );
+    }
+    match reference_login(provider, query, input.content_type.as_deref(), &input.body) {
+        Verdict::Code(_) => match provider {
+            ProviderKind::DingTalk => (DingTalkCode::TmpAuthCodeNotFound.into(), None),
+            ProviderKind::Feishu | ProviderKind::Lark => (FeishuCode::AuthCodeInvalid.into(), None),
+        },
+        Verdict::Jsapi(code) => (code, None),
+        Verdict::Refused { code, cause } => (code, cause),
+        Verdict::Unexpected(text) => panic!("the reference reader never answers {text}"),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Strategies
 // ---------------------------------------------------------------------------------------------
-
-/// A login request: (query, `Content-Type`, body, whether it carries a code under an accepted
-/// name). Most carry none — bodies of any shape in which no accepted name can hide; some carry a
-/// well-formed code in the JSON body, the form body or the query.
-type LoginRequest = (Option<String>, Option<String>, Vec<u8>, bool);
-
-fn login_request() -> impl Strategy<Value = LoginRequest> {
-    let without_code = (query(), content_type(), body())
-        .prop_map(|(query, content_type, body)| (query, content_type, body, false));
-    let with_code = (
-        "[A-Za-z0-9_-]{1,64}",
-        prop::sample::select(CODE_NAMES.to_vec()),
-        0..3u8,
-    )
-        .prop_map(|(code, name, place)| match place {
-            0 => (
-                None,
-                Some("application/json".to_owned()),
-                serde_json::json!({ name: code }).to_string().into_bytes(),
-                true,
-            ),
-            1 => (
-                None,
-                Some("application/x-www-form-urlencoded".to_owned()),
-                format!("{name}={code}").into_bytes(),
-                true,
-            ),
-            _ => (Some(format!("{name}={code}")), None, Vec::new(), true),
-        });
-    // A code that reaches the unroutable platform costs the token cache's backoff: keep them few.
-    prop_oneof![15 => without_code, 1 => with_code]
-}
 
 /// Strings a client might send as a session token.
 fn token_ish() -> impl Strategy<Value = String> {
@@ -189,41 +241,43 @@ fn token_ish() -> impl Strategy<Value = String> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Login bodies
+// Login requests
 // ---------------------------------------------------------------------------------------------
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(proptest_config())]
 
     #[test]
-    fn login_requests_never_authenticate_and_are_refused_with_their_catalog_status(
-        (query, content_type, body, carries_a_code) in login_request(),
+    fn login_requests_are_answered_as_the_reference_reader_says_and_never_log_in(
+        input in login_input(),
+        feishu in any::<bool>(),
     ) {
-        let uri = match &query {
-            Some(query) => format!("/api/login?{query}"),
+        let (layer, provider) = if feishu {
+            (feishu_layer(), ProviderKind::Feishu)
+        } else {
+            (layer(), ProviderKind::DingTalk)
+        };
+        let uri = match &input.query {
+            Some(query) => format!("/api/login?{}", uri_query(query)),
             None => "/api/login".to_owned(),
         };
-        let mut request = Request::post(uri).body(Full::new(Bytes::from(body))).unwrap();
-        if let Some(content_type) = &content_type {
+        let mut request = Request::post(uri).body(Full::new(Bytes::from(input.body.clone()))).unwrap();
+        if let Some(content_type) = &input.content_type {
             request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_str(content_type).unwrap());
         }
-        let (status, cookies, answer) = call(request);
-        prop_assert_ne!(status, StatusCode::OK);
+        let query = request.uri().query().map(str::to_owned);
+        let (code, cause) = expected_login_answer(provider, query.as_deref(), &input);
+        let (status, cookies, answer) = call_through(layer, request);
         prop_assert!(!sets_a_session(&cookies), "{:?}", cookies);
-        let entry = entry_of(&answer);
-        prop_assert!(entry.is_some(), "not a catalog error body: {:#}", answer);
-        let entry = entry.unwrap();
-        prop_assert_eq!(status.as_u16(), entry.http_status, "{:#}", answer);
-        if carries_a_code {
-            // Well formed: it went to the platform, which cannot be reached.
-            prop_assert_eq!(
-                &answer["errcode"],
-                &Value::from(SilentLoginCode::UpstreamUnreachable.code()),
-                "{:#}", answer
-            );
-            prop_assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-        } else {
-            prop_assert!(status.is_client_error(), "{} for {:#}", status, answer);
+        prop_assert_eq!(
+            (answer["provider"].as_str(), answer["errcode"].as_i64()),
+            (Some(code.provider()), Some(i64::from(code.code()))),
+            "query {:?}: {:#}", query, answer
+        );
+        prop_assert_eq!(status.as_u16(), code.entry().http_status, "{:#}", answer);
+        prop_assert_ne!(status, StatusCode::OK);
+        if let Some(cause) = cause {
+            prop_assert_eq!(answer["cause_id"].as_str(), cause, "{:#}", answer);
         }
     }
 }
@@ -233,11 +287,11 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(proptest_config())]
 
     #[test]
     fn unseal_never_opens_anything_but_a_sealed_session(token in token_ish()) {
-        let opened = ring().unseal(&token, APP, now_ms());
+        let opened = open(&token, now_ms());
         prop_assert!(opened.is_err(), "{:?} opened as {:?}", token, opened);
         let error = opened.unwrap_err();
         prop_assert_eq!(error.status(), StatusCode::UNAUTHORIZED);
@@ -268,7 +322,7 @@ proptest! {
 #[test]
 fn the_real_token_does_authenticate_so_the_properties_are_not_vacuous() {
     let token = real_token();
-    assert!(ring().unseal(&token, APP, now_ms()).is_ok());
+    assert!(open(&token, now_ms()).is_ok());
     let request = Request::get("/api/me")
         .header(AUTHORIZATION, format!("Bearer {token}"))
         .body(Full::default())
