@@ -11,10 +11,12 @@ mod support;
 
 #[path = "support/proxy.rs"]
 mod proxy;
+#[path = "support/redis_server.rs"]
+mod redis_server;
 
 use std::io;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -30,6 +32,7 @@ use silent_login_mock::{demo, Endpoint, Fault, MintCode, MockPlatform, MockUser}
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use proxy::{contains, Proxy};
+use redis_server::RedisServer;
 use support::{clears_the_session_cookie, dingtalk, me, serve, set_cookies, short_timeout};
 
 /// The key prefix every replica of these tests shares.
@@ -55,80 +58,6 @@ fn ms(duration: Duration) -> String {
 // ---------------------------------------------------------------------------------------------
 // Redis: real servers, replicas on them
 // ---------------------------------------------------------------------------------------------
-
-/// A `redis-server` (no persistence) on a free loopback port, stopped on drop.
-struct RedisServer {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl RedisServer {
-    async fn start() -> Self {
-        let mut server = Self {
-            port: free_port(),
-            child: None,
-        };
-        server.restart().await;
-        server
-    }
-
-    /// Starts it (again) on the same port, empty, and waits until it accepts connections.
-    async fn restart(&mut self) {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|error| {
-                panic!("redis-server is required for the fault matrix ({error}); install it: apt-get install -y redis-server")
-            });
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while tokio::net::TcpStream::connect(self.addr()).await.is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    /// Kills it (SIGKILL): everything it held is gone.
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn addr(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.port))
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A plain connection of the test's own to `url`.
 async fn redis_connection(url: &str) -> redis::aio::MultiplexedConnection {

@@ -2,6 +2,8 @@
 #![cfg(all(feature = "redis", feature = "axum"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/redis_server.rs"]
+mod redis_server;
 mod support;
 
 use std::process::{Child, Command, Stdio};
@@ -9,68 +11,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::{routing::get, Router};
+use redis_server::{free_port, RedisServer};
 use silent_login::store::RedisStore;
 use silent_login::store::Store as _;
 use silent_login::{KeyRing, RevocationPolicy, SessionKey, SilentLoginLayer};
 use silent_login_mock::{demo, Endpoint, MintCode, MockPlatform};
 use support::{dingtalk, me, serve};
-
-/// A `redis-server` on a free loopback port, stopped on drop.
-struct RedisServer {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl RedisServer {
-    fn start() -> Self {
-        let port = free_port();
-        let mut server = Self { port, child: None };
-        server.restart();
-        server
-    }
-
-    fn restart(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|error| {
-                panic!("redis-server is required for the replica tests ({error}); install it: apt-get install -y redis-server (scripts/test.sh does)")
-            });
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 struct Replica {
     base: String,
@@ -181,7 +127,7 @@ struct Setup {
 }
 
 async fn setup(policy: RevocationPolicy) -> Setup {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().await;
     let mock = MockPlatform::builder()
         .demo()
         .token_rate_limit(0)
@@ -378,14 +324,14 @@ async fn redis_unreachable_at_startup_is_a_clear_error_unless_starting_degraded(
         .await
         .unwrap();
     assert!(!store.is_live());
-    let mut redis = RedisServer { port, child: None };
-    redis.restart();
+    let mut redis = RedisServer::on_port(port);
+    redis.restart().await;
     wait_until(|| store.is_live()).await;
 }
 
 #[tokio::test]
 async fn key_rotation_across_replicas() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().await;
     let mock = MockPlatform::builder().demo().start().await.unwrap();
     let (old, new) = (SessionKey::generate(), SessionKey::generate());
     // B still runs the old deployment; A has rotated: new key first, old still accepted.
