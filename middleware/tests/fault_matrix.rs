@@ -449,7 +449,8 @@ async fn redis_restarted_without_persistence_revocations_survive_and_are_written
         let mut all = true;
         for base in [&a, &b] {
             for token in [&alice, &bob_a, &bob_b] {
-                all &= me_status(&client, base, token).await.0 == 401;
+                let (status, body) = me_status(&client, base, token).await;
+                all &= status == 401 && body["errcode"] == 700204;
             }
         }
         all
@@ -547,7 +548,10 @@ async fn redis_restarted_without_persistence_revocations_survive_and_are_written
     let propagated = wait_until(
         "a new revocation reaches the other replica",
         Duration::from_secs(5),
-        || async { me_status(&client, &a, &alice_again).await.0 == 401 },
+        || async {
+            let (status, body) = me_status(&client, &a, &alice_again).await;
+            status == 401 && body["errcode"] == 700204
+        },
     )
     .await;
     let users_after = members(&url, &users_key).await;

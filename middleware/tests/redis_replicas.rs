@@ -108,6 +108,7 @@ async fn eventually_refused(
     loop {
         let (status, body) = me_status(client, replica, token).await;
         if status == 401 {
+            assert_eq!(body["errcode"], 700204, "refused as revoked: {body}");
             return body;
         }
         assert!(
