@@ -5,6 +5,8 @@ use http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue};
 use silent_login_catalog::Lang;
 
+use crate::config::Config;
+
 /// The header a request id is read from and echoed in.
 pub(crate) const REQUEST_ID: &str = "x-request-id";
 
@@ -36,10 +38,14 @@ impl RequestContext {
         }
     }
 
-    /// Error answers to this request carry `detail` and `upstream` too.
-    pub(crate) fn exposing_details(mut self, expose: bool) -> Self {
-        self.expose_details = expose;
-        self
+    /// The context of a request the layer answers: its language falls back to the layer's
+    /// `default_lang`, and its error answers carry `detail` and `upstream` when the layer
+    /// exposes them.
+    pub(crate) fn for_layer(headers: &HeaderMap, config: &Config) -> Self {
+        Self {
+            expose_details: config.expose_error_details,
+            ..Self::of(headers, config.default_lang)
+        }
     }
 
     /// A context for an answer written outside any request (a bare `IntoResponse`).

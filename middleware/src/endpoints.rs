@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, SET_COOKIE};
+use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Method, Request, Response};
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
@@ -18,7 +18,7 @@ use crate::csrf::refuse_cross_site;
 use crate::error::LoginError;
 use crate::grpc::{GRPC_AUTH_CODE, GRPC_SESSION_TOKEN};
 use crate::login_request::{parse_login, BodyKind, LoginRequest};
-use crate::respond::{error_response, login_response, logout_response};
+use crate::respond::{error_response, login_response, logout_failed_response, logout_response};
 use crate::secret::{random_id, AuthCode};
 use crate::session::{Session, Sessions, MAX_TOKEN_BYTES};
 use crate::store::now_ms;
@@ -35,8 +35,7 @@ where
     ReqBody: Body,
     ReqBody::Error: std::error::Error + Send + Sync + 'static,
 {
-    let context = RequestContext::of(request.headers(), shared.config.default_lang)
-        .exposing_details(shared.config.expose_error_details);
+    let context = RequestContext::for_layer(request.headers(), &shared.config);
     let provider = shared.authenticator.provider().kind();
     let span = tracing::info_span!("silent_login.login", %provider, request_id = %context.request_id, outcome = tracing::field::Empty, errcode = tracing::field::Empty, cause = tracing::field::Empty, latency_ms = tracing::field::Empty);
     async move {
@@ -201,8 +200,7 @@ pub(crate) async fn logout<ReqBody, ResBody>(
     shared: Arc<Shared>,
     request: Request<ReqBody>,
 ) -> Response<ResponseBody<ResBody>> {
-    let context = RequestContext::of(request.headers(), shared.config.default_lang)
-        .exposing_details(shared.config.expose_error_details);
+    let context = RequestContext::for_layer(request.headers(), &shared.config);
     let refused =
         require_post(request.method()).and_then(|()| refuse_cross_site(&shared.config, &request));
     if let Err(error) = refused {
@@ -223,12 +221,7 @@ pub(crate) async fn logout<ReqBody, ResBody>(
         };
         if let Err(error) = revoked {
             tracing::warn!(request_id = %context.request_id, user = %session.identity.user_id, all, "logout could not record the revocation: {error}");
-            let mut response = error_response(&error.into(), &context, &shared.config);
-            if let Ok(removal) = HeaderValue::from_str(&shared.config.removal_cookie().to_string())
-            {
-                response.headers_mut().append(SET_COOKIE, removal);
-            }
-            return response;
+            return logout_failed_response(&error.into(), &context, &shared.config);
         }
         tracing::info!(user = %session.identity.user_id, all, "logged out");
     }
@@ -245,8 +238,7 @@ pub(crate) async fn grpc_login<S, ReqBody, ResBody>(
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
-    let context = RequestContext::of(request.headers(), shared.config.default_lang)
-        .exposing_details(shared.config.expose_error_details);
+    let context = RequestContext::for_layer(request.headers(), &shared.config);
     let code = request
         .headers()
         .get(GRPC_AUTH_CODE)

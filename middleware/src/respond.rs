@@ -151,6 +151,18 @@ pub(crate) fn login_response<B>(
     response
 }
 
+/// A logout whose revocation could not be recorded: the error, and the cookie cleared anyway
+/// (this browser is logged out; the answer says the session may still work elsewhere).
+pub(crate) fn logout_failed_response<B>(
+    error: &LoginError,
+    context: &RequestContext,
+    config: &Config,
+) -> Response<ResponseBody<B>> {
+    let mut response = error_response(error, context, config);
+    append_cookie(response.headers_mut(), &config.removal_cookie());
+    response
+}
+
 pub(crate) fn logout_response<B>(
     all: bool,
     context: &RequestContext,

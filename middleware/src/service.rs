@@ -102,8 +102,7 @@ where
                 ResponseFuture::inner(self.inner.call(request))
             }
             Err(error) => {
-                let context = RequestContext::of(headers, config.default_lang)
-                    .exposing_details(config.expose_error_details);
+                let context = RequestContext::for_layer(headers, config);
                 if config.mode == Mode::Optional {
                     // A handler that insists on an identity answers as the layer would have.
                     let removal = cookie_removal(&error, &context, config);
