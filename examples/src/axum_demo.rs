@@ -1,6 +1,7 @@
 //! The axum demo: an H5 page that logs in with the platform's JSAPI, `GET /api/me` behind the
 //! layer, and `/healthz`. [`serve`] runs it in-process (the binary and the tests share it).
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use tokio::task::JoinHandle;
 use crate::backend::RunningBackend;
 use silent_login::ProviderKind;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{default_jsapi_url, Config};
 use crate::StartError;
 
 const INDEX_HTML: &str = include_str!("../static/index.html");
@@ -43,23 +44,14 @@ pub struct PageConfig {
 }
 
 impl PageConfig {
-    /// The page configuration for a started backend: the emulator's shim, or
-    /// `SILENT_LOGIN_JSAPI_URL` for the real platform.
-    pub fn new(config: &Config, backend: &RunningBackend) -> Result<Self, ConfigError> {
+    /// The page configuration for a started backend: the emulator's shim; for the real
+    /// platform `SILENT_LOGIN_JSAPI_URL`, else the platform's official SDK
+    /// ([`default_jsapi_url`]).
+    pub fn new(config: &Config, backend: &RunningBackend) -> Self {
         let jsapi_url = match (backend.emulator(), &config.jsapi_url) {
             (Some(mock), _) => format!("{}/_mock/jsapi.js", mock.base_url()),
             (None, Some(url)) => url.clone(),
-            (None, None) => {
-                return Err(ConfigError::new(
-                    "SILENT_LOGIN_JSAPI_URL",
-                    format!(
-                        "is not set: with real {} credentials the page needs the platform's \
-                         official JSAPI SDK; set it to the script URL given in the platform's \
-                         developer documentation",
-                        config.provider
-                    ),
-                ))
-            }
+            (None, None) => default_jsapi_url(config.provider).to_owned(),
         };
         let (corp_id, app_id) = match config.provider {
             ProviderKind::DingTalk => (backend.client_id().to_owned(), String::new()),
@@ -67,13 +59,13 @@ impl PageConfig {
                 (String::new(), backend.client_id().to_owned())
             }
         };
-        Ok(Self {
+        Self {
             provider: config.provider.as_str(),
             corp_id,
             app_id,
             jsapi_url,
             emulated: backend.emulator().is_some(),
-        })
+        }
     }
 
     /// `index.html` with this configuration and the JSAPI script filled in.
@@ -214,13 +206,22 @@ impl DemoServer {
     pub async fn wait(mut self) -> io::Result<()> {
         (&mut self.task).await.map_err(io::Error::other)?
     }
+
+    /// Serves until `signal` resolves, then shuts down gracefully (open requests finish): the
+    /// binary's main loop with [`shutdown_signal`](crate::shutdown_signal).
+    pub async fn serve_until(mut self, signal: impl Future<Output = ()>) -> io::Result<()> {
+        tokio::select! {
+            served = &mut self.task => served.map_err(io::Error::other)?,
+            () = signal => self.shutdown().await,
+        }
+    }
 }
 
 /// Starts the demo on `config.listen` (port 0: a free port), with the emulator when the
 /// configuration has no credentials.
 pub async fn serve(config: Config) -> Result<DemoServer, StartError> {
     let backend = RunningBackend::start(&config).await?;
-    let page = PageConfig::new(&config, &backend)?;
+    let page = PageConfig::new(&config, &backend);
     let app = router(&backend, &page);
     let listener = TcpListener::bind(config.listen)
         .await

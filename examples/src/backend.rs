@@ -69,11 +69,14 @@ impl RunningBackend {
         let keys = match &config.session_keys {
             Some(ring) => ring.clone(),
             None => {
-                notes.push(
-                    "SILENT_LOGIN_SESSION_KEY is not set: sessions are sealed with a random key \
-                     and end when this process does"
-                        .to_owned(),
-                );
+                // With real credentials the configuration already warned, loudly.
+                if emulator.is_some() {
+                    notes.push(
+                        "SILENT_LOGIN_SESSION_KEY is not set: sessions are sealed with a random \
+                         key and end when this process does"
+                            .to_owned(),
+                    );
+                }
                 KeyRing::new(SessionKey::generate())
             }
         };
@@ -83,6 +86,15 @@ impl RunningBackend {
             .session_keys(keys)
             .secure_cookie(emulator.is_none())
             .expose_error_details(emulator.is_some());
+        let layer = match &config.allowed_origin {
+            Some(origin) => {
+                notes.push(format!(
+                    "logins with cookies are also accepted from {origin}"
+                ));
+                layer.allowed_origin(origin)
+            }
+            None => layer,
+        };
         let layer = with_store(layer, &config.store, &mut notes).await?;
         Ok(Self {
             provider: config.provider,
@@ -121,8 +133,9 @@ impl RunningBackend {
         self.layer.clone()
     }
 
-    /// Lines that tell a developer how to use the emulator: its URL and the demo users.
-    pub fn emulator_banner(&self) -> Vec<String> {
+    /// Lines that tell a developer how to use the emulator: its URL and the demo users, and
+    /// `how_to_choose` one (the page's picker, or the client's `--user`).
+    pub fn emulator_banner(&self, how_to_choose: &str) -> Vec<String> {
         let Some(mock) = &self.emulator else {
             return Vec::new();
         };
@@ -132,7 +145,7 @@ impl RunningBackend {
                 self.provider,
                 mock.base_url()
             ),
-            "demo users (pick one in the page, or add ?mock_user=ID to its URL):".to_owned(),
+            format!("demo users ({how_to_choose}):"),
         ];
         for user in demo::users() {
             let situation = match (user.visible, user.admin, user.status) {
@@ -166,19 +179,21 @@ async fn with_store(
     Ok(layer.store(Arc::new(redis)))
 }
 
+/// Without the Redis store a `REDIS_URL` cannot be honoured: refuse rather than run replicas
+/// that silently share nothing (the configuration refuses it first).
 #[cfg(not(feature = "redis"))]
 async fn with_store(
     layer: SilentLoginLayer,
     store: &StoreConfig,
-    notes: &mut Vec<String>,
+    _notes: &mut Vec<String>,
 ) -> Result<SilentLoginLayer, StartError> {
-    if let StoreConfig::Redis(url) = store {
-        notes.push(format!(
-            "REDIS_URL is set ({url}), but this build has no Redis store: using the in-memory \
-             store (one replica only); rebuild with `--features redis`"
-        ));
+    match store {
+        StoreConfig::Memory => Ok(layer),
+        StoreConfig::Redis(url) => Err(StartError::Store(
+            url.to_string(),
+            "this build has no Redis store (the `redis` feature is off)".to_owned(),
+        )),
     }
-    Ok(layer)
 }
 
 fn feishu(platform: ProviderKind, app_id: &str, app_secret: &str) -> Feishu {

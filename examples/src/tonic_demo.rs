@@ -4,6 +4,7 @@
 //!
 //! [`SilentLoginLayer`]: silent_login::SilentLoginLayer
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 
@@ -85,6 +86,17 @@ impl GrpcServer {
     /// Serves until the task ends (an error) — the binary's main loop.
     pub async fn wait(mut self) -> io::Result<()> {
         self.join().await
+    }
+
+    /// Serves until `signal` resolves, then shuts down gracefully (open calls finish): the
+    /// binary's main loop with [`shutdown_signal`](crate::shutdown_signal).
+    pub async fn serve_until(mut self, signal: impl Future<Output = ()>) -> io::Result<()> {
+        tokio::select! {
+            served = &mut self.task => served
+                .map_err(io::Error::other)?
+                .map_err(io::Error::other),
+            () = signal => self.shutdown().await,
+        }
     }
 
     async fn join(&mut self) -> io::Result<()> {

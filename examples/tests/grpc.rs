@@ -195,12 +195,7 @@ async fn an_unreachable_platform_is_unavailable() {
         ("DINGTALK_API_BASE", format!("http://{closed}")),
         ("LISTEN", "127.0.0.1:0".to_owned()),
     ];
-    let config = Config::from_lookup(|name| {
-        vars.iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.clone())
-    })
-    .unwrap();
+    let config = Config::from_vars(vars.iter().cloned()).unwrap();
     let server = tonic_demo::serve(config).await.unwrap();
     assert!(server.backend().emulator().is_none());
     let mut client = client(&server).await;
@@ -219,15 +214,19 @@ struct DemoProcess {
     _child: Child,
     server: String,
     mock: String,
+    /// The arguments of the `tonic-client` command line it suggested (`try: …`).
+    hint: Vec<String>,
+    /// Everything it printed before the hint.
+    banner: String,
 }
 
-async fn spawn_tonic_demo() -> DemoProcess {
+async fn spawn_tonic_demo(provider: &str) -> DemoProcess {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tonic-demo"));
     for variable in VARIABLES {
-        command.env_remove(variable);
+        command.env_remove(variable.name);
     }
     let mut child = command
-        .env("SILENT_LOGIN_PROVIDER", "dingtalk")
+        .env("SILENT_LOGIN_PROVIDER", provider)
         .env("LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -237,13 +236,14 @@ async fn spawn_tonic_demo() -> DemoProcess {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
-    let (mut server, mut mock) = (None, None);
-    while server.is_none() {
+    let (mut server, mut mock, mut hint) = (None, None, None);
+    let mut banner = String::new();
+    while hint.is_none() {
         let line = timeout(HANG, lines.next_line())
             .await
             .unwrap_or_else(|_| panic!("tonic-demo said nothing for {HANG:?}: is it hung?"))
             .unwrap()
-            .expect("tonic-demo exited before saying where it listens");
+            .expect("tonic-demo exited before suggesting a client command");
         println!("tonic-demo: {line}");
         if let Some(url) = line.split("answers at ").nth(1) {
             mock = Some(url.trim().to_owned());
@@ -251,13 +251,19 @@ async fn spawn_tonic_demo() -> DemoProcess {
         if let Some(url) = line.split("listening on ").nth(1) {
             server = Some(url.trim().to_owned());
         }
+        match line.split_once(" --bin tonic-client -- ") {
+            Some((_, args)) => hint = Some(args.split_whitespace().map(str::to_owned).collect()),
+            None => banner.push_str(&format!("{line}\n")),
+        }
     }
     // Keep draining stdout so the demo never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     DemoProcess {
         _child: child,
-        server: server.unwrap(),
+        server: server.expect("tonic-demo did not say where it listens"),
         mock: mock.expect("tonic-demo did not print the emulator's URL"),
+        hint: hint.unwrap_or_default(),
+        banner,
     }
 }
 
@@ -280,7 +286,7 @@ async fn run_client(args: &[&str]) -> (i32, String, String) {
 
 #[tokio::test]
 async fn the_client_binary_logs_in_to_the_server_binary() {
-    let demo = spawn_tonic_demo().await;
+    let demo = spawn_tonic_demo("dingtalk").await;
     let (server, mock) = (demo.server.as_str(), demo.mock.as_str());
 
     let (code, stdout, _) =
@@ -306,4 +312,44 @@ async fn the_client_binary_logs_in_to_the_server_binary() {
     assert_eq!(code, 1);
     assert!(stderr.contains("refused: PermissionDenied"), "{stderr}");
     assert!(stderr.contains("reason: DINGTALK_40079"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_command_tonic_demo_suggests_works_for_each_provider() {
+    for provider in ["dingtalk", "feishu", "lark"] {
+        let demo = spawn_tonic_demo(provider).await;
+        assert!(
+            !demo.banner.contains("page"),
+            "tonic-demo has no page: {}",
+            demo.banner
+        );
+        assert!(
+            demo.banner.contains("pass --user ID to tonic-client"),
+            "{}",
+            demo.banner
+        );
+        let args: Vec<&str> = demo.hint.iter().map(String::as_str).collect();
+        assert!(args.contains(&demo.server.as_str()), "{args:?}");
+        let (code, stdout, stderr) = run_client(&args).await;
+        assert_eq!(code, 0, "{provider}: {args:?}: {stderr}");
+        assert!(stdout.contains("authenticated call: alice"), "{stdout}");
+    }
+}
+
+#[tokio::test]
+async fn the_client_says_to_start_tonic_demo_when_nothing_listens() {
+    let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://{}", socket.local_addr().unwrap());
+    drop(socket);
+    let (code, _, stderr) = run_client(&["--server", &closed, "--anonymous"]).await;
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(&format!("cannot connect to {closed}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("is tonic-demo running?"), "{stderr}");
+    assert!(
+        stderr.contains("cargo run -p silent-login-examples --bin tonic-demo"),
+        "{stderr}"
+    );
 }

@@ -148,12 +148,7 @@ async fn real_credentials_use_the_given_jsapi_sdk_and_secure_cookies() {
         ),
         ("LISTEN", "127.0.0.1:0".to_owned()),
     ];
-    let config = Config::from_lookup(|name| {
-        vars.iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.clone())
-    })
-    .unwrap();
+    let config = Config::from_vars(vars.iter().cloned()).unwrap();
     let server = axum_demo::serve(config).await.unwrap();
     assert!(server.backend().emulator().is_none());
     let client = reqwest::Client::new();

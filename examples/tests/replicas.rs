@@ -53,12 +53,7 @@ async fn replica(redis_url: &str) -> DemoServer {
         ("REDIS_URL", redis_url),
         ("LISTEN", "127.0.0.1:0"),
     ];
-    let config = Config::from_lookup(|name| {
-        vars.iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| (*value).to_owned())
-    })
-    .unwrap();
+    let config = Config::from_vars(vars.iter().cloned()).unwrap();
     let server = axum_demo::serve(config).await.unwrap();
     // Ready once its revocation feed is live; no request is sent before.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -153,12 +148,7 @@ async fn an_unreachable_redis_stops_the_demo_with_a_message_naming_redis_url() {
         .unwrap();
     let url = format!("redis://:hunter2@{closed}/");
     let vars = [("REDIS_URL", url.as_str()), ("LISTEN", "127.0.0.1:0")];
-    let config = Config::from_lookup(|name| {
-        vars.iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| (*value).to_owned())
-    })
-    .unwrap();
+    let config = Config::from_vars(vars.iter().cloned()).unwrap();
     let error = axum_demo::serve(config).await.unwrap_err();
     let message = error.to_string();
     assert!(

@@ -1,12 +1,21 @@
 //! `axum-demo`: the H5 page and `GET /api/me` behind silent login. Configured by environment
-//! variables (see the README); with none, it logs in against the embedded emulator.
+//! variables (`axum-demo --help` lists them); with no credentials, it logs in against the
+//! embedded emulator.
 
 use std::process::ExitCode;
 
-use silent_login_examples::{axum_demo, init_tracing, Config, StartError};
+use silent_login_examples::{
+    axum_demo, init_tracing, print_startup, server_command_line, shutdown_signal, Config,
+    StartError,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    server_command_line(
+        "axum-demo",
+        "The H5 page of a DingTalk / Feishu / Lark micro app and GET /api/me behind silent login.",
+    )
+    .get_matches();
     init_tracing();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
@@ -19,12 +28,11 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), StartError> {
     let config = Config::from_env()?;
-    let server = axum_demo::serve(config).await?;
+    let signal = shutdown_signal();
+    let server = axum_demo::serve(config.clone()).await?;
     let backend = server.backend();
-    for note in backend.notes() {
-        println!("note: {note}");
-    }
-    for line in backend.emulator_banner() {
+    print_startup("axum-demo", &config, backend);
+    for line in backend.emulator_banner("pick one in the page, or add ?mock_user=ID to its URL") {
         println!("{line}");
     }
     println!(
@@ -32,9 +40,13 @@ async fn run() -> Result<(), StartError> {
         backend.provider(),
         server.url()
     );
-    tokio::select! {
-        served = server.wait() => served.map_err(StartError::Serve)?,
-        _ = tokio::signal::ctrl_c() => println!("axum-demo: shutting down"),
-    }
+    server
+        .serve_until(async {
+            let signal = signal.await;
+            println!("axum-demo: {signal}: shutting down (finishing open requests)");
+        })
+        .await
+        .map_err(StartError::Serve)?;
+    println!("axum-demo: stopped");
     Ok(())
 }

@@ -21,9 +21,16 @@ use tonic::transport::Channel;
 use tonic::{Request, Status};
 use tonic_types::StatusExt;
 
+/// `--help`'s table of the environment variables.
+const ENVIRONMENT: &str = "Environment variables:
+  SILENT_LOGIN_PROVIDER  the platform whose code to mint, as --provider (tonic-demo's setting)
+
+Start the server first: cargo run -p silent-login-examples --bin tonic-demo
+(it prints the exact tonic-client command line for its platform and emulator).";
+
 /// Log in to tonic-demo with a one-time code, then call it with the session token.
 #[derive(Debug, Parser)]
-#[command(name = "tonic-client", version)]
+#[command(name = "tonic-client", version, after_help = ENVIRONMENT)]
 struct Args {
     /// The tonic-demo server.
     #[arg(long, default_value = "http://127.0.0.1:3000")]
@@ -103,7 +110,15 @@ async fn run(args: &Args) -> Result<(), Failure> {
         .map_err(|error| Failure::Usage(format!("--server {}: {error}", args.server)))?
         .connect()
         .await
-        .map_err(|error| Failure::Refused(format!("cannot connect to {}: {error}", args.server)))?;
+        .map_err(|error| {
+            Failure::Refused(format!(
+                "cannot connect to {}: {}\n  is tonic-demo running? Start it with `cargo run -p \
+                 silent-login-examples --bin tonic-demo` (it listens on LISTEN, default \
+                 127.0.0.1:3000, and prints the tonic-client command to run), or pass --server URL",
+                args.server,
+                error_chain(&error)
+            ))
+        })?;
     let mut client = WhoAmIClient::new(channel);
 
     if args.anonymous {
@@ -203,6 +218,17 @@ fn request(args: &Args, credential: Option<(&'static str, String)>) -> Request<G
         }
     }
     request
+}
+
+/// An error and its sources: tonic's "transport error" alone does not say "connection refused".
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }
 
 fn describe(user: &User) -> String {

@@ -1,12 +1,22 @@
 //! `tonic-demo`: the `WhoAmI` gRPC service behind silent login. Configured by the same
-//! environment variables as `axum-demo`; with none, it logs in against the embedded emulator.
+//! environment variables as `axum-demo` (`tonic-demo --help` lists them); with no credentials,
+//! it logs in against the embedded emulator.
 
 use std::process::ExitCode;
 
-use silent_login_examples::{init_tracing, tonic_demo, Config, StartError};
+use silent_login::ProviderKind;
+use silent_login_examples::{
+    init_tracing, print_startup, server_command_line, shutdown_signal, tonic_demo, Config,
+    StartError,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    server_command_line(
+        "tonic-demo",
+        "The WhoAmI gRPC service behind silent login; tonic-client logs in to it.",
+    )
+    .get_matches();
     init_tracing();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
@@ -19,12 +29,11 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), StartError> {
     let config = Config::from_env()?;
-    let server = tonic_demo::serve(config).await?;
+    let signal = shutdown_signal();
+    let server = tonic_demo::serve(config.clone()).await?;
     let backend = server.backend();
-    for note in backend.notes() {
-        println!("note: {note}");
-    }
-    for line in backend.emulator_banner() {
+    print_startup("tonic-demo", &config, backend);
+    for line in backend.emulator_banner("pass --user ID to tonic-client") {
         println!("{line}");
     }
     println!(
@@ -32,16 +41,30 @@ async fn run() -> Result<(), StartError> {
         backend.provider(),
         server.url()
     );
-    if let Some(mock) = backend.emulator() {
-        println!(
-            "try: cargo run -p silent-login-examples --bin tonic-client -- --server {} --mock {} --user alice",
+    let client = "cargo run -p silent-login-examples --bin tonic-client --";
+    let provider = match backend.provider() {
+        ProviderKind::DingTalk => String::new(),
+        other => format!(" --provider {other}"),
+    };
+    match backend.emulator() {
+        Some(mock) => println!(
+            "try: {client} --server {}{provider} --mock {} --user alice",
             server.url(),
             mock.base_url()
-        );
+        ),
+        None => println!(
+            "try: {client} --server {}{provider} --code CODE (a code from the client's JSAPI, \
+             e.g. requestAuthCode in the app's page)",
+            server.url()
+        ),
     }
-    tokio::select! {
-        served = server.wait() => served.map_err(StartError::Serve)?,
-        _ = tokio::signal::ctrl_c() => println!("tonic-demo: shutting down"),
-    }
+    server
+        .serve_until(async {
+            let signal = signal.await;
+            println!("tonic-demo: {signal}: shutting down (finishing open calls)");
+        })
+        .await
+        .map_err(StartError::Serve)?;
+    println!("tonic-demo: stopped");
     Ok(())
 }
