@@ -202,11 +202,6 @@ impl DemoServer {
         (&mut self.task).await.map_err(io::Error::other)?
     }
 
-    /// Serves until the task ends (an I/O error) — the binary's main loop.
-    pub async fn wait(mut self) -> io::Result<()> {
-        (&mut self.task).await.map_err(io::Error::other)?
-    }
-
     /// Serves until `signal` resolves, then shuts down gracefully (open requests finish): the
     /// binary's main loop with [`shutdown_signal`](crate::shutdown_signal).
     pub async fn serve_until(mut self, signal: impl Future<Output = ()>) -> io::Result<()> {

@@ -83,11 +83,6 @@ impl GrpcServer {
         self.join().await
     }
 
-    /// Serves until the task ends (an error) — the binary's main loop.
-    pub async fn wait(mut self) -> io::Result<()> {
-        self.join().await
-    }
-
     /// Serves until `signal` resolves, then shuts down gracefully (open calls finish): the
     /// binary's main loop with [`shutdown_signal`](crate::shutdown_signal).
     pub async fn serve_until(mut self, signal: impl Future<Output = ()>) -> io::Result<()> {
