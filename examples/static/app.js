@@ -8,6 +8,10 @@
  *
  * window.SILENT_LOGIN_CONFIG = {provider, corpId, appId, jsapiUrl, emulated} comes from the
  * server. No build step: plain ES5 + fetch + Promise, which every client webview has.
+ *
+ * In development (emulated) the emulator's shim picks the user: ?mock_user=ID, the last pick, or
+ * its picker box; "Switch user" logs out and shows the picker again, and a ?mock_user= that names
+ * someone else than the session's user logs in again as that user.
  */
 (function () {
   'use strict';
@@ -24,7 +28,10 @@
       userId: 'User ID', tenant: 'Organization', admin: 'Admin', yes: 'yes', no: 'no',
       logout: 'Log out', loggedOut: 'You are logged out.', loginAgain: 'Log in again',
       loginFailed: 'Login failed', cause: 'What happened', causes: 'Possible causes',
+      otherCauses: 'Other possible causes',
       solution: 'How to fix it', docs: 'Documentation', retry: 'Try again',
+      switchUser: 'Switch user',
+      pickUser: 'Choose a demo user in the emulator\u2019s box at the bottom right to log in.',
       emulated: 'development: the embedded emulator stands in for {provider}',
       noJsapi: 'The {provider} JSAPI did not load from {url}.',
       noJsapiFix: 'Open this page inside the {provider} client, and check that SILENT_LOGIN_JSAPI_URL is the official SDK URL.',
@@ -37,7 +44,10 @@
       userId: '用户 ID', tenant: '组织', admin: '管理员', yes: '是', no: '否',
       logout: '退出登录', loggedOut: '已退出登录。', loginAgain: '重新登录',
       loginFailed: '登录失败', cause: '原因', causes: '可能的原因',
+      otherCauses: '其他可能的原因',
       solution: '解决方法', docs: '文档', retry: '重试',
+      switchUser: '切换用户',
+      pickUser: '请在右下角的模拟器窗口中选择一个演示用户登录。',
       emulated: '开发模式：内置模拟器代替{provider}',
       noJsapi: '{provider} JSAPI 未能从 {url} 加载。',
       noJsapiFix: '请在{provider}客户端内打开本页面，并检查 SILENT_LOGIN_JSAPI_URL 是否为官方 SDK 地址。',
@@ -64,6 +74,27 @@
 
   function setText(id, text) { $(id).textContent = text == null ? '' : String(text); }
 
+  /* Text with `code spans` (the catalog and the server mark names and values so): each span
+     becomes a <code> element; everything else stays text, never HTML. */
+  function appendRich(element, text) {
+    String(text == null ? '' : text).split('`').forEach(function (part, index) {
+      if (!part) { return; }
+      if (index % 2 === 1) {
+        var code = document.createElement('code');
+        code.textContent = part;
+        element.appendChild(code);
+      } else {
+        element.appendChild(document.createTextNode(part));
+      }
+    });
+  }
+
+  function setRich(id, text) {
+    var element = $(id);
+    element.textContent = '';
+    appendRich(element, text);
+  }
+
   function providerName() { return PROVIDERS[config.provider] || config.provider; }
 
   function status(text) {
@@ -79,21 +110,27 @@
     show('user');
   }
 
-  /* The server's error body: {errcode, errmsg, cause, causes, solution, docs, detail, request_id}. */
+  /* The server's error body: {errcode, errmsg, cause, causes, solution, docs, detail, request_id}.
+     A heading shows only with something under it, and the cause that applies is not repeated
+     among the possible ones. */
   function showError(body) {
     setText('errcode', body.errcode);
-    setText('errmsg', body.errmsg);
-    setText('cause', body.cause || '');
+    setRich('errmsg', body.errmsg);
+    setRich('cause', body.cause || '');
     $('cause-box').hidden = !body.cause;
     var list = $('causes');
     list.textContent = '';
-    (body.causes || []).forEach(function (cause) {
+    var others = (body.causes || []).filter(function (cause) { return cause !== body.cause; });
+    others.forEach(function (cause) {
       var item = document.createElement('li');
-      item.textContent = cause;
+      appendRich(item, cause);
       list.appendChild(item);
     });
-    setText('solution', body.solution);
-    setText('detail', body.detail || '');
+    $('causes-box').hidden = others.length === 0;
+    setText('causes-title', t(body.cause ? 'otherCauses' : 'causes'));
+    setRich('solution', body.solution || '');
+    $('solution-box').hidden = !body.solution;
+    setRich('detail', body.detail || '');
     var docs = $('docs');
     docs.hidden = !body.docs;
     if (body.docs) { docs.href = body.docs; }
@@ -182,11 +219,35 @@
     if (config.provider === 'dingtalk') { dingtalkLogin(); } else { feishuLogin(); }
   }
 
+  function endSession() {
+    return fetch('/api/logout', { method: 'POST', credentials: 'same-origin' });
+  }
+
   function logout() {
-    fetch('/api/logout', { method: 'POST', credentials: 'same-origin' }).then(function () {
+    endSession().then(function () {
       try { window.sessionStorage.setItem(LOGGED_OUT, '1'); } catch (e) { /* no storage */ }
       show('logged-out');
     }).catch(networkError);
+  }
+
+  /* Development only: forget the emulator's pick (and ?mock_user=) so that its picker shows. */
+  function switchUser() {
+    endSession().then(function () {
+      if (window.SILENT_LOGIN_MOCK_SHIM) { window.SILENT_LOGIN_MOCK_SHIM.forgetUser(); }
+      var query = new URLSearchParams(location.search);
+      if (query.has('mock_user')) {
+        query['delete']('mock_user');
+        var search = query.toString();
+        history.replaceState(null, '', location.pathname + (search ? '?' + search : '') + location.hash);
+      }
+      login();
+    }).catch(networkError);
+  }
+
+  /* The user ?mock_user= asks the emulator for, in development. */
+  function requestedMockUser() {
+    if (!config.emulated) { return null; }
+    return new URLSearchParams(location.search).get('mock_user');
   }
 
   function loginAgain() {
@@ -209,10 +270,19 @@
     $('logout').addEventListener('click', logout);
     $('login').addEventListener('click', loginAgain);
     $('retry').addEventListener('click', login);
+    $('switch-user').hidden = !config.emulated;
+    $('switch-user').addEventListener('click', switchUser);
+    /* The emulator's shim announces its picker: say where it is. */
+    document.addEventListener('silent-login-mock-picker', function () { status(t('pickUser')); });
     if (loggedOutEarlier()) { return show('logged-out'); }
     status(t('checking'));
-    /* Reload keeps the session: only a 401 starts the JSAPI login. */
+    /* Reload keeps the session: only a 401 (or, in development, ?mock_user= naming someone
+       else) starts the JSAPI login. */
     fetchMe().then(function (me) {
+      var wanted = requestedMockUser();
+      if (me.ok && wanted && wanted !== me.body.user_id) {
+        return endSession().then(login);
+      }
       if (me.ok) { return showUser(me.body); }
       if (me.status === 401) { return login(); }
       return showError(me.body);

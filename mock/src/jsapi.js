@@ -5,7 +5,8 @@
  * H5 page's silent-login code to run in an ordinary browser. Codes are minted by the emulator
  * this script was loaded from (POST /_mock/codes) for the user chosen by, in order:
  *   window.SILENT_LOGIN_MOCK.user, ?mock_user= in the page URL,
- *   localStorage['silent-login-mock-user'], or a small floating user picker.
+ *   localStorage['silent-login-mock-user'], or a floating user picker (announced to the page
+ *   with a 'silent-login-mock-picker' event on document).
  * Failures like the real JSAPI: ?mock_fail=CODE or window.SILENT_LOGIN_MOCK.fail = CODE.
  * Another app: ?mock_app= or window.SILENT_LOGIN_MOCK.app.
  */
@@ -67,10 +68,14 @@
     var box = document.createElement('div');
     box.id = 'silent-login-mock-picker';
     box.setAttribute('style', 'position:fixed;right:12px;bottom:12px;z-index:2147483647;' +
-      'background:#fff;border:1px solid #888;border-radius:6px;padding:8px 10px;' +
-      'font:13px sans-serif;box-shadow:0 2px 8px rgba(0,0,0,.25)');
+      'background:#fffbe6;border:2px solid #faad14;border-radius:8px;padding:10px 12px;' +
+      'font:14px sans-serif;box-shadow:0 4px 16px rgba(0,0,0,.3)');
+    var title = document.createElement('div');
+    title.setAttribute('style', 'font-weight:bold;margin-bottom:6px');
+    title.textContent = 'silent-login emulator (' + provider + ' client): choose a demo user';
+    box.appendChild(title);
     var label = document.createElement('label');
-    label.textContent = 'Sign in as (' + provider + ' mock): ';
+    label.textContent = 'Sign in as: ';
     var select = document.createElement('select');
     select.id = 'silent-login-mock-user';
     var button = document.createElement('button');
@@ -82,6 +87,8 @@
     box.appendChild(document.createTextNode(' '));
     box.appendChild(button);
     (document.body || document.documentElement).appendChild(box);
+    // The page can point at the picker ("choose a demo user at the bottom right").
+    document.dispatchEvent(new CustomEvent('silent-login-mock-picker', { detail: { provider: provider } }));
 
     fetch(ORIGIN + '/_mock/users?provider=' + encodeURIComponent(provider))
       .then(function (r) { return r.json(); })
