@@ -99,7 +99,7 @@ pub fn environment_help() -> String {
     text.push_str(
         "  RUST_LOG                     log filter (default info)\n\n\
          With no credentials the embedded emulator stands in for the platform (its demo users: \
-         alice, bob, carol, dave, erin).\nA real app, step by step: docs/REAL-APP.md.",
+         alice, bob, carol, dave, erin).\nA real app, step by step: docs/REAL-APP.md.\n",
     );
     text
 }
