@@ -9,17 +9,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
-command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+why=()
+want() { need+=("$1"); why+=("  $1: $2"); }
+command -v chromium >/dev/null 2>&1 || want chromium "the browser tests (examples/tests/browser.rs)"
+command -v chromedriver >/dev/null 2>&1 || want chromium-driver "WebDriver for the browser tests"
+command -v redis-server >/dev/null 2>&1 || want redis-server "the multi-replica tests and the fault matrix"
 # The rediss:// test makes its private CA and server certificate with the openssl command.
-command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v openssl >/dev/null 2>&1 || want openssl "the private CA of the rediss:// test"
 # A CJK font, so the browser test's screenshots show Chinese names instead of boxes.
-dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need+=(fonts-wqy-microhei)
+dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || want fonts-wqy-microhei "Chinese text in the screenshots"
 if [ ${#need[@]} -gt 0 ]; then
-  echo "scripts/test.sh: installing ${need[*]}"
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "scripts/test.sh: the tests need these missing system packages:"
+  printf '%s\n' "${why[@]}"
+  echo "scripts/test.sh: about to run: ${SUDO:+$SUDO }apt-get update && ${SUDO:+$SUDO }apt-get install -y ${need[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
