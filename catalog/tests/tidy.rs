@@ -143,6 +143,46 @@ fn every_feishu_request_auth_code_err_code_is_present_as_a_jsapi_error() {
     assert_eq!(seen.len(), 10, "{seen:?}");
 }
 
+/// DingTalk documents its JSAPI `errorCode` values per API (docs/PLATFORMS.md §3.7); these are
+/// the ones with a public source. -1 (the SDK's "cancel") is not among them: the number is the
+/// server's "system busy", and a catalog holds one entry per code.
+#[test]
+fn every_documented_dingtalk_jsapi_code_is_present_and_minus_one_stays_the_server_code() {
+    let mut jsapi: Vec<i32> = DingTalkCode::ALL
+        .iter()
+        .map(|code| code.entry())
+        .filter(|entry| entry.raised_by == RaisedBy::Jsapi)
+        .map(|entry| entry.code)
+        .collect();
+    jsapi.sort_unstable();
+    assert_eq!(jsapi, [1, 2, 3, 7, 4050, 4060]);
+    let three = DingTalkCode::from_code(3).unwrap();
+    for cause in [
+        "corp_id_invalid",
+        "page_domain_mismatch",
+        "dd_config_failed",
+        "mini_program_system_error",
+    ] {
+        assert!(
+            three.entry().cause(cause).is_some(),
+            "3 has no cause {cause}"
+        );
+    }
+    let help = three.help(Lang::Zh);
+    for text in [
+        "1002,corpId不合法",
+        "对应企业没有xxxx域名微应用",
+        "系统异常",
+        "$CORPID$",
+    ] {
+        assert!(help.contains(text), "{text} missing from {help}");
+    }
+    assert_eq!(
+        DingTalkCode::from_code(-1).unwrap().entry().raised_by,
+        RaisedBy::ServerApi
+    );
+}
+
 #[test]
 fn the_redirect_url_advice_explains_how_to_compute_the_page_url() {
     let help = FeishuCode::from_code(10236).unwrap().help(Lang::Zh);
@@ -207,7 +247,7 @@ fn display_is_short_and_lowercase_and_serialize_names_the_code() {
         r#"{"provider":"dingtalk","code":40078,"name":"TmpAuthCodeNotFound"}"#
     );
     assert_eq!(DingTalkCode::try_from(40078), Ok(code));
-    assert!(DingTalkCode::try_from(1).is_err());
+    assert!(DingTalkCode::try_from(123).is_err());
 }
 
 #[test]

@@ -387,6 +387,30 @@ async fn feishu_redirect_url_failure_shows_the_redirect_url_advice() {
     browser.close().await;
 }
 
+/// The shim fails only with documented codes: DingTalk `mock_fail=3` is explained by its
+/// catalog entry (it used to end in 700110), and a value the platform does not document gives
+/// the client's documented catch-all instead of a made-up failure.
+#[tokio::test]
+async fn forced_jsapi_failures_are_documented_codes_with_their_explanation() {
+    let _one_at_a_time = BROWSER.lock().await;
+    for (provider, query, code) in [
+        (ProviderKind::DingTalk, "mock_user=alice&mock_fail=3", 3),
+        (
+            ProviderKind::Feishu,
+            "mock_user=alice&mock_fail=424242",
+            10232,
+        ),
+    ] {
+        let (_server, browser, [errcode, errmsg, _, _, solution]) =
+            error_shown(provider, "en-US", query).await;
+        let expected = entry(provider, code);
+        assert_eq!(errcode, code.to_string(), "{query}");
+        assert_eq!(errmsg, expected.message.get(Lang::En), "{query}");
+        assert_eq!(solution, expected.solution.get(Lang::En), "{query}");
+        browser.close().await;
+    }
+}
+
 #[tokio::test]
 async fn a_chinese_browser_gets_the_explanations_in_chinese() {
     let _one_at_a_time = BROWSER.lock().await;

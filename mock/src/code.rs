@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use silent_login_catalog::ProviderKind;
 
 use crate::demo_ids::{DINGTALK_APP_KEY, FEISHU_APP_ID};
+use crate::failures::JsapiFailure;
 
 /// The front-end API a code came from. Only some kinds are accepted by the silent-login exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -90,7 +91,9 @@ impl MintCode {
     }
 }
 
-/// A front-end JSAPI failure: what `onFail` / `fail` would receive instead of a code.
+/// A front-end JSAPI failure: what `onFail` / `fail` would receive instead of a code. The
+/// emulator only fails with the failures of [`jsapi_failures`](crate::jsapi_failures), at most
+/// with a `(silent-login-mock: …)` note after the message.
 ///
 /// Serializes as the real fail shapes: DingTalk `{"errorCode":3,"errorMessage":"…"}`,
 /// Feishu `{"errCode":10228,"errMsg":"…"}`.
@@ -106,20 +109,26 @@ pub struct JsapiError {
 }
 
 impl JsapiError {
-    pub(crate) fn dingtalk(code: i64, message: impl Into<String>) -> Self {
+    /// `failure`, as `provider`'s client reports it.
+    pub fn new(provider: ProviderKind, failure: JsapiFailure) -> Self {
         Self {
-            provider: ProviderKind::DingTalk,
-            code,
-            message: message.into(),
+            provider,
+            code: i64::from(failure.code),
+            message: failure.message.to_owned(),
         }
     }
 
-    pub(crate) fn feishu(code: i64, message: impl Into<String>) -> Self {
-        Self {
-            provider: ProviderKind::Feishu,
-            code,
-            message: message.into(),
+    /// The same failure with a note for the developer after the documented message:
+    /// `系统异常 (silent-login-mock: …)`.
+    #[must_use]
+    pub(crate) fn noted(mut self, note: &str) -> Self {
+        if !self.message.is_empty() {
+            self.message.push(' ');
         }
+        self.message.push_str("(silent-login-mock: ");
+        self.message.push_str(note);
+        self.message.push(')');
+        self
     }
 }
 

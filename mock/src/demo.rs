@@ -5,8 +5,11 @@
 //! | [`ALICE`] | ordinary user |
 //! | [`BOB`] | organization admin (DingTalk `sys: true`, `sys_level: 1`) |
 //! | [`CAROL`] | outside the apps' visible scope (DingTalk 40079, Feishu JSAPI 10228) |
-//! | [`DAVE`] | resigned (Feishu 20021; the DingTalk client refuses to mint) |
-//! | [`ERIN`] | frozen (Feishu 20022; the DingTalk client refuses to mint) |
+//! | [`DAVE`] | resigned (DingTalk 40079, Feishu 20021, both at the code exchange) |
+//! | [`ERIN`] | frozen (DingTalk 40079, Feishu 20022, both at the code exchange) |
+//!
+//! A user id the emulator does not know gets DingTalk 40079 at the code exchange and Feishu
+//! JSAPI 10228 (the app is not visible to someone outside its tenant).
 
 use crate::app::{DingTalkApp, FeishuApp};
 pub use crate::demo_ids::{

@@ -7,7 +7,11 @@
  *   window.SILENT_LOGIN_MOCK.user, ?mock_user= in the page URL,
  *   localStorage['silent-login-mock-user'], or a floating user picker (announced to the page
  *   with a 'silent-login-mock-picker' event on document).
- * Failures like the real JSAPI: ?mock_fail=CODE or window.SILENT_LOGIN_MOCK.fail = CODE.
+ * Failures like the real JSAPI: ?mock_fail=CODE or window.SILENT_LOGIN_MOCK.fail = CODE, where
+ *   CODE is one the platform documents (the emulator's lists, silent_login_mock::jsapi_failures,
+ *   filled in below when the emulator serves this file). Any other CODE is a usage error: it is
+ *   reported with console.error and the call fails with the platform's documented "could not
+ *   get a code" failure (DingTalk 3 系统异常, Feishu 10232), as when the emulator is unreachable.
  * Another app: ?mock_app= or window.SILENT_LOGIN_MOCK.app.
  */
 (function () {
@@ -17,21 +21,10 @@
   var script = document.currentScript;
   var ORIGIN = script && script.src ? new URL(script.src, location.href).origin : location.origin;
 
-  var FEISHU_ERRORS = {
-    10200: 'invalid appid',
-    10207: 'sessionid is empty',
-    10210: 'sessionid is invalid',
-    10227: 'visibility check failed',
-    10228: 'app not visible to this user',
-    10232: 'failed to get auth code',
-    10233: 'failed to get larksession',
-    10234: 'failed to read the redirect URL list',
-    10235: 'no redirect URL configured',
-    10236: "page URL is empty or not in the app's redirect URL list (安全设置 → 重定向 URL)"
-  };
-  var DINGTALK_ERRORS = {
-    3: '1002,corpId不合法'
-  };
+  // Every failure the emulated clients can produce, by platform: {failures: [{code, message}],
+  // fallback: {code, message}}. The emulator writes them here when it serves this file
+  // (mock/src/failures.rs); nothing else in this file invents a failure.
+  var FAILURES = /*@SILENT_LOGIN_MOCK_FAILURES@*/null;
 
   function settings() {
     var fromWindow = window.SILENT_LOGIN_MOCK || {};
@@ -49,14 +42,34 @@
     };
   }
 
-  function dingtalkFailure(code) {
-    var n = Number(code);
-    return { errorCode: n, errorMessage: DINGTALK_ERRORS[n] || 'mock failure ' + n };
+  // The fail object of `provider`'s client for `failure`, with an optional note for the developer.
+  function failureShape(provider, failure, note) {
+    var message = failure.message;
+    if (note) { message = (message ? message + ' ' : '') + '(silent-login-mock: ' + note + ')'; }
+    return provider === 'dingtalk'
+      ? { errorCode: failure.code, errorMessage: message }
+      : { errCode: failure.code, errMsg: message };
   }
 
-  function feishuFailure(code) {
+  // The documented "could not get a code" failure, after telling the developer why on the console.
+  function fallbackFailure(provider, note) {
+    console.error('silent-login-mock: ' + note);
+    return failureShape(provider, FAILURES[provider].fallback, note);
+  }
+
+  // What ?mock_fail=CODE produces: the first documented failure with that code.
+  function forcedFailure(provider, code) {
+    var table = FAILURES[provider].failures;
     var n = Number(code);
-    return { errCode: n, errMsg: FEISHU_ERRORS[n] || 'mock failure ' + n };
+    for (var i = 0; i < table.length; i += 1) {
+      if (table[i].code === n) { return failureShape(provider, table[i]); }
+    }
+    var known = table.map(function (f) { return f.code; })
+      .filter(function (c, index, all) { return all.indexOf(c) === index; })
+      .sort(function (a, b) { return a - b; });
+    return fallbackFailure(provider, 'mock_fail=' + code + ' is not a JSAPI failure code ' +
+      (provider === 'dingtalk' ? 'DingTalk' : 'Feishu') + ' documents; use one of ' +
+      known.join(', '));
   }
 
   var pickerWaiters = [];
@@ -139,7 +152,7 @@
   function mint(provider, kind, target) {
     var s = settings();
     if (s.fail) {
-      return Promise.reject(provider === 'dingtalk' ? dingtalkFailure(s.fail) : feishuFailure(s.fail));
+      return Promise.reject(forcedFailure(provider, s.fail));
     }
     return chooseUser(provider).then(function (user) {
       var body = { provider: provider, user: user, kind: kind };
@@ -155,12 +168,17 @@
           if (response.ok) {
             return json.code;
           }
-          throw json;
+          // A refusal is already the client's fail object; anything else is the emulator's own
+          // complaint about the request.
+          if (json && json[provider === 'dingtalk' ? 'errorCode' : 'errCode'] != null) {
+            throw json;
+          }
+          throw fallbackFailure(provider, 'the emulator refused the request: ' + JSON.stringify(json));
+        }, function () {
+          throw fallbackFailure(provider, 'the emulator answered HTTP ' + response.status + ' without JSON');
         });
       }, function (error) {
-        throw provider === 'dingtalk'
-          ? { errorCode: -1, errorMessage: 'mock: emulator unreachable: ' + error }
-          : { errCode: 10232, errMsg: 'failed to get auth code (mock: emulator unreachable)' };
+        throw fallbackFailure(provider, 'the emulator at ' + ORIGIN + ' is unreachable: ' + error);
       });
     });
   }

@@ -29,7 +29,7 @@
 //! | endpoint | success | errors |
 //! |---|---|---|
 //! | `GET /gettoken?appkey=&appsecret=` | `access_token`, `expires_in: 7200`; the same token (renewed) while valid | 40089 bad key/secret, 90002 rate limit |
-//! | `POST /topapi/v2/user/getuserinfo?access_token=` (JSON or form `code`) | `result{userid, unionid, associated_unionid, device_id, sys, sys_level, name}`, `request_id` | 41001 no token, 40014 unknown/expired token, 41026 no code, 40078 unknown/used/expired/wrong-kind/other-app code, 40079 outside the visible scope |
+//! | `POST /topapi/v2/user/getuserinfo?access_token=` (JSON or form `code`) | `result{userid, unionid, associated_unionid, device_id, sys, sys_level, name}`, `request_id` | 41001 no token, 40014 unknown/expired token, 41026 no code, 40078 unknown/used/expired/wrong-kind/other-app code, 40079 a user outside the visible scope, resigned, frozen or unknown |
 //! | `GET /user/getuserinfo?access_token=&code=` | flat `userid, deviceId, is_sys, sys_level, name` | as above |
 //!
 //! Feishu/Lark (`{code, msg, data}`, token endpoints flat; header `X-Tt-Logid`; errors HTTP 400
@@ -50,7 +50,7 @@
 //!
 //! | request | effect |
 //! |---|---|
-//! | `POST /_mock/codes {"provider":"dingtalk","user":"alice","app"?,"kind"?,"corp_id"?}` | `{"code":"…"}`, or HTTP 400 with the JSAPI fail shape (`{"errorCode","errorMessage"}` / `{"errCode","errMsg"}`) |
+//! | `POST /_mock/codes {"provider":"dingtalk","user":"alice","app"?,"kind"?,"corp_id"?}` | `{"code":"…"}`, or HTTP 400 with the JSAPI fail shape (`{"errorCode","errorMessage"}` / `{"errCode","errMsg"}`) of one of [`jsapi_failures`] |
 //! | `POST /_mock/apps {"provider":"dingtalk","app_key","app_secret","corp_id"}` or `{"provider":"feishu","app_id","app_secret","tenant_key"}` | registers an app |
 //! | `POST /_mock/users {MockUser}` / `GET /_mock/users?provider=dingtalk` | registers / lists users |
 //! | `POST /_mock/visibility {"provider","user","visible"}` | [`MockPlatform::set_visible`] |
@@ -71,7 +71,9 @@
 //! `?mock_user=`, `localStorage['silent-login-mock-user']`, or else picked in a small floating
 //! `<select id="silent-login-mock-user">` + `<button id="silent-login-mock-go">`. They fail like
 //! the real JSAPI with `?mock_fail=10236` (or `window.SILENT_LOGIN_MOCK = {fail: 10236}`), and
-//! when the page passes a corpId / appId the emulator does not know.
+//! when the page passes a corpId / appId the emulator does not know. They fail only with the
+//! documented failures of [`jsapi_failures`]; a `mock_fail` that is not one of their codes is
+//! reported with `console.error` and fails with [`jsapi_fallback`] (see [`jsapi_failures`]).
 //!
 //! # Configuration file
 //!
@@ -105,9 +107,12 @@
 mod clock;
 mod demo_ids;
 mod endpoint;
+mod failures;
 mod fault;
 mod random;
 mod server;
+
+// The browser shim, served with the failure lists.
 mod shim;
 
 // The data model, and the demo organization made of it.
@@ -131,6 +136,7 @@ pub use app::{DingTalkApp, FeishuApp};
 pub use code::{CodeKind, JsapiError, MintCode};
 pub use config::{ConfigError, MockConfig};
 pub use endpoint::{Endpoint, Stats};
+pub use failures::{jsapi_failure, jsapi_failures, jsapi_fallback, JsapiFailure};
 pub use fault::Fault;
 pub use platform::{MockPlatform, MockPlatformBuilder};
 pub use silent_login_catalog::ProviderKind;

@@ -54,7 +54,8 @@ impl MockPlatform {
         self.addr
     }
 
-    /// Mints a one-time code as the client's JSAPI would, or fails like it.
+    /// Mints a one-time code as the client's JSAPI would, or fails like it — only with one of
+    /// [`jsapi_failures`](crate::jsapi_failures).
     pub fn mint_code(&self, req: MintCode) -> Result<String, JsapiError> {
         self.shared.lock().mint(&req)
     }

@@ -13,9 +13,9 @@ pub enum UserStatus {
     /// Can sign in.
     #[default]
     Active,
-    /// Has left the organization (Feishu 20021; the DingTalk client refuses to mint).
+    /// Has left the organization (code exchange: DingTalk 40079, Feishu 20021).
     Resigned,
-    /// Account frozen (Feishu 20022; the DingTalk client refuses to mint).
+    /// Account frozen (code exchange: DingTalk 40079, Feishu 20022).
     Frozen,
 }
 

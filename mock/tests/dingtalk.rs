@@ -217,24 +217,42 @@ async fn set_visible_moves_a_user_in_and_out_of_scope() {
     assert_eq!(exchange(&mock, &token, &code).await["errcode"], 40079);
 }
 
+/// No DingTalk source documents a JSAPI refusal for these users: the client mints, and
+/// `getuserinfo` answers 40079 ("the user is not within the app's visible scope").
 #[tokio::test]
-async fn the_client_refuses_to_mint_for_resigned_frozen_or_foreign_users() {
+async fn resigned_frozen_and_unknown_users_get_codes_that_getuserinfo_refuses_with_40079() {
+    let mock = start().await;
+    let token = token(&mock).await;
+    for user in [demo::DAVE, demo::ERIN, "nobody"] {
+        let code = mock.mint_code(MintCode::dingtalk(user)).unwrap();
+        let body = exchange(&mock, &token, &code).await;
+        assert_eq!(body["errcode"], 40079, "{user}: {body}");
+        assert_eq!(body["errmsg"], "不存在的授权信息", "{user}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_client_refuses_a_user_of_another_corp_and_an_unknown_app_with_errorcode_3() {
     let mock = MockPlatform::builder()
         .demo()
         .user(MockUser::new("zoe", "Zoe").corp("othercorp"))
         .start()
         .await
         .unwrap();
-    for user in [demo::DAVE, demo::ERIN] {
-        let err: JsapiError = mock.mint_code(MintCode::dingtalk(user)).unwrap_err();
-        assert_eq!(err.provider, ProviderKind::DingTalk);
-        assert_eq!(err.code, 3);
-    }
-    let err = mock.mint_code(MintCode::dingtalk("zoe")).unwrap_err();
+    let err: JsapiError = mock.mint_code(MintCode::dingtalk("zoe")).unwrap_err();
+    assert_eq!(err.provider, ProviderKind::DingTalk);
     assert_eq!(err.message, "1002,corpId不合法");
     assert_eq!(
         serde_json::to_value(&err).unwrap(),
         json!({ "errorCode": 3, "errorMessage": "1002,corpId不合法" })
+    );
+    let err = mock
+        .mint_code(MintCode::dingtalk(demo::ALICE).with_app("dingnope"))
+        .unwrap_err();
+    assert_eq!(err.code, 3);
+    assert_eq!(
+        err.message,
+        "对应企业没有xxxx域名微应用 (silent-login-mock: no DingTalk app with app_key `dingnope`)"
     );
 }
 

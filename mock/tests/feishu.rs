@@ -280,6 +280,13 @@ async fn the_client_refuses_an_invisible_user_with_10228() {
         .mint_code(MintCode::feishu(demo::ALICE).with_app("cli_nope"))
         .unwrap_err();
     assert_eq!(err.code, 10200);
+    // Someone the emulator does not know is not a member of the app's tenant.
+    let err = mock.mint_code(MintCode::feishu("nobody")).unwrap_err();
+    assert_eq!(err.code, 10228);
+    assert_eq!(
+        err.message,
+        "应用对该用户不可见。 (silent-login-mock: unknown user `nobody`)"
+    );
 }
 
 #[tokio::test]

@@ -142,15 +142,24 @@ fn a_reported_jsapi_failure_gets_its_catalog_entry() {
         panic!("expected a JSAPI failure");
     };
     assert_eq!(error.errcode(), 10236);
+    let Ok(LoginRequest::JsapiFailure(corp)) = dingtalk(
+        None,
+        BodyKind::Json,
+        r#"{"errorCode":"3","errorMessage":"1002,corpId不合法"}"#,
+    ) else {
+        panic!("expected a JSAPI failure");
+    };
+    assert_eq!(corp.errcode(), 3);
+    assert!(corp.is(DingTalkCode::NoMicroAppForDomain));
     let Ok(LoginRequest::JsapiFailure(unknown)) = dingtalk(
         None,
         BodyKind::Json,
-        r#"{"errorCode":3,"errorMessage":"1002,corpId不合法"}"#,
+        r#"{"errorCode":9,"errorMessage":"签名校验失败"}"#,
     ) else {
         panic!("expected a JSAPI failure");
     };
     assert!(unknown.is(SilentLoginCode::JsapiErrorUnknown));
-    assert!(unknown.detail().unwrap().contains("corpId不合法"));
+    assert!(unknown.detail().unwrap().contains("签名校验失败"));
 }
 
 // ---------------------------------------------------------------------------------------------

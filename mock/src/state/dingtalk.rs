@@ -1,5 +1,6 @@
 //! DingTalk's rules: `gettoken` hands out one token per app and renews it while it is valid;
-//! `getuserinfo` exchanges a code once, for the app it was minted for, for a visible user.
+//! `getuserinfo` exchanges a code once, for the app it was minted for, for a visible, active user
+//! the organization knows.
 
 use std::time::Duration;
 
@@ -68,7 +69,10 @@ impl State {
         })
     }
 
-    /// `getuserinfo`: the user a code was minted for, by the rules of the real endpoint.
+    /// `getuserinfo`: the user a code was minted for, by the rules of the real endpoint. A user
+    /// outside the visible scope, resigned, frozen or unknown gets 40079, whose documented causes
+    /// include "the user is not within the app's visible scope (… not in Contacts …)"; no
+    /// source gives DingTalk a more specific code for these at this endpoint.
     pub(crate) fn dingtalk_exchange(
         &mut self,
         token: Option<&str>,

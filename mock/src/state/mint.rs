@@ -1,15 +1,17 @@
 //! Minting codes: what the client's JSAPI does for the signed-in user, including its refusals,
 //! and which app a front end means when it names only a corp, or nothing.
+//!
+//! Every refusal is one of [`jsapi_failures`](crate::jsapi_failures). Where no platform source
+//! documents a JSAPI refusal — a DingTalk user who has resigned, is frozen or is unknown — the
+//! client mints the code and the server exchange refuses it with its documented code
+//! (DingTalk 40079, Feishu 20021 / 20022).
 
 use silent_login_catalog::ProviderKind;
 
 use super::State;
 use crate::code::{JsapiError, MintCode};
 use crate::demo_ids::{DINGTALK_APP_KEY, FEISHU_APP_ID};
-use crate::user::UserStatus;
-
-/// DingTalk's front-end error for a corpId the client does not accept.
-const DINGTALK_BAD_CORP: &str = "1002,corpId不合法";
+use crate::failures::{dingtalk, feishu, jsapi_fallback};
 
 impl State {
     /// Mints a code the way the provider's client would, or fails like its JSAPI.
@@ -20,33 +22,22 @@ impl State {
         }
     }
 
+    /// Refuses only what the DingTalk client documents: an app (corpId and domain) it cannot
+    /// find, or a user of another organization. Users who resigned, are frozen or are unknown
+    /// get a code that `getuserinfo` refuses with 40079.
     fn mint_dingtalk(&mut self, req: &MintCode) -> Result<String, JsapiError> {
-        let fail = |message: String| Err(JsapiError::dingtalk(3, message));
+        let refuse = |failure| JsapiError::new(ProviderKind::DingTalk, failure);
         if req.kind.provider() != ProviderKind::DingTalk {
-            return fail(format!("mock: {:?} is not a DingTalk code kind", req.kind));
+            let note = format!("{:?} is not a DingTalk code kind", req.kind);
+            return Err(refuse(jsapi_fallback(ProviderKind::DingTalk)).noted(&note));
         }
         let Some(app) = self.directory.dingtalk_app(&req.app) else {
-            return fail(format!("mock: unknown DingTalk app_key `{}`", req.app));
+            let note = format!("no DingTalk app with app_key `{}`", req.app);
+            return Err(refuse(dingtalk::NO_MICRO_APP).noted(&note));
         };
-        let Some(user) = self.directory.user(&req.user) else {
-            return fail(format!("mock: unknown user `{}`", req.user));
-        };
-        if user.corp_id != app.corp_id {
-            return fail(DINGTALK_BAD_CORP.to_owned());
-        }
-        match user.status {
-            UserStatus::Active => {}
-            UserStatus::Resigned => {
-                return fail(format!(
-                    "mock: user `{}` has resigned and cannot sign in to DingTalk",
-                    user.id
-                ))
-            }
-            UserStatus::Frozen => {
-                return fail(format!(
-                    "mock: user `{}` is frozen and cannot sign in to DingTalk",
-                    user.id
-                ))
+        if let Some(user) = self.directory.user(&req.user) {
+            if user.corp_id != app.corp_id {
+                return Err(refuse(dingtalk::CORP_ID_INVALID));
             }
         }
         let now = self.clock.now();
@@ -55,23 +46,25 @@ impl State {
             .issue(now, ProviderKind::DingTalk, &req.app, &req.user, req.kind))
     }
 
+    /// Refuses an unknown app (10200) and a user the app is not visible to (10228): outside its
+    /// availability, of another tenant, or unknown (not a member of any tenant the emulator
+    /// knows). Resigned and frozen users get a code the exchange refuses (20021, 20022).
     fn mint_feishu(&mut self, req: &MintCode) -> Result<String, JsapiError> {
+        let refuse = |failure| JsapiError::new(ProviderKind::Feishu, failure);
         if req.kind.provider() != ProviderKind::Feishu {
-            let message = format!("mock: {:?} is not a Feishu code kind", req.kind);
-            return Err(JsapiError::feishu(10232, message));
+            let note = format!("{:?} is not a Feishu code kind", req.kind);
+            return Err(refuse(jsapi_fallback(ProviderKind::Feishu)).noted(&note));
         }
         let Some(app) = self.directory.feishu_app(&req.app) else {
-            return Err(JsapiError::feishu(10200, "invalid appid"));
+            let note = format!("no Feishu app with app_id `{}`", req.app);
+            return Err(refuse(feishu::INVALID_APP_ID).noted(&note));
         };
         let Some(user) = self.directory.user(&req.user) else {
-            let message = format!(
-                "failed to get auth code (mock: unknown user `{}`)",
-                req.user
-            );
-            return Err(JsapiError::feishu(10232, message));
+            let note = format!("unknown user `{}`", req.user);
+            return Err(refuse(feishu::NOT_VISIBLE).noted(&note));
         };
         if user.tenant_key != app.tenant_key || !self.is_visible(ProviderKind::Feishu, user) {
-            return Err(JsapiError::feishu(10228, "app not visible to this user"));
+            return Err(refuse(feishu::NOT_VISIBLE));
         }
         let now = self.clock.now();
         Ok(self
@@ -86,7 +79,7 @@ impl State {
         app: Option<&str>,
         corp_id: Option<&str>,
     ) -> Result<String, JsapiError> {
-        let bad_corp = || JsapiError::dingtalk(3, DINGTALK_BAD_CORP);
+        let bad_corp = || JsapiError::new(ProviderKind::DingTalk, dingtalk::CORP_ID_INVALID);
         let in_corp = |key: &str| match (self.directory.dingtalk_app(key), corp_id) {
             (Some(a), Some(corp)) => a.corp_id == corp,
             (Some(_), None) => true,

@@ -1,0 +1,268 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Every failure the emulator can produce, through the axum demo's `/api/login` as its page
+//! drives it: each demo user and a user the emulator does not know, and each JSAPI failure of
+//! [`jsapi_failures`], on DingTalk, Feishu and Lark.
+//!
+//! A failure must be answered non-2xx and explained by a specific catalog entry of the
+//! platform: never silent-login's "not in the catalog" codes (700110 `JsapiErrorUnknown`,
+//! 700405 `UpstreamCodeUnknown`) or another of its generic codes, and never a platform code the
+//! catalog does not know. Run with `--nocapture` to see the table of outcomes.
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+use silent_login::catalog::{lookup, RaisedBy, SilentLoginCode};
+use silent_login::ProviderKind;
+use silent_login_examples::axum_demo::{self, DemoServer};
+use silent_login_examples::config::Config;
+use silent_login_mock::{demo, jsapi_failures, jsapi_fallback, JsapiFailure};
+
+const PLATFORMS: [ProviderKind; 3] = [
+    ProviderKind::DingTalk,
+    ProviderKind::Feishu,
+    ProviderKind::Lark,
+];
+
+/// silent-login's own answers that explain nothing about the platform's failure.
+const GENERIC: [SilentLoginCode; 9] = [
+    SilentLoginCode::JsapiErrorUnknown,
+    SilentLoginCode::UpstreamCodeUnknown,
+    SilentLoginCode::UpstreamUnreachable,
+    SilentLoginCode::UpstreamTimeout,
+    SilentLoginCode::UpstreamGarbled,
+    SilentLoginCode::UpstreamHttpError,
+    SilentLoginCode::InternalError,
+    SilentLoginCode::AuthCodeMissing,
+    SilentLoginCode::LoginBodyMalformed,
+];
+
+/// An id no demo organization has.
+const UNKNOWN_USER: &str = "nobody";
+
+/// What a demo user comes to: the user id on success, else the platform's code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expected {
+    SignedIn,
+    Refused(i64),
+}
+
+/// The documented outcome of each demo user, and of an unknown one, on `platform`.
+fn expected_users(platform: ProviderKind) -> [(&'static str, Expected); 6] {
+    use Expected::{Refused, SignedIn};
+    match platform {
+        // 40079 "the user is not within the app's visible scope (… not in Contacts …)": no
+        // DingTalk source documents a JSAPI refusal for resigned, frozen or unknown users.
+        ProviderKind::DingTalk => [
+            (demo::ALICE, SignedIn),
+            (demo::BOB, SignedIn),
+            (demo::CAROL, Refused(40079)),
+            (demo::DAVE, Refused(40079)),
+            (demo::ERIN, Refused(40079)),
+            (UNKNOWN_USER, Refused(40079)),
+        ],
+        // JSAPI 10228 "应用对该用户不可见" for a user outside the app's availability or tenant;
+        // the exchange's 20021 resigned and 20022 frozen.
+        ProviderKind::Feishu | ProviderKind::Lark => [
+            (demo::ALICE, SignedIn),
+            (demo::BOB, SignedIn),
+            (demo::CAROL, Refused(10228)),
+            (demo::DAVE, Refused(20021)),
+            (demo::ERIN, Refused(20022)),
+            (UNKNOWN_USER, Refused(10228)),
+        ],
+    }
+}
+
+struct Demo {
+    platform: ProviderKind,
+    server: DemoServer,
+    client: reqwest::Client,
+    table: String,
+}
+
+impl Demo {
+    async fn start(platform: ProviderKind) -> Self {
+        let config = Config::emulated(platform).listen_on("127.0.0.1:0".parse().unwrap());
+        Self {
+            platform,
+            server: axum_demo::serve(config).await.unwrap(),
+            client: reqwest::Client::new(),
+            table: String::new(),
+        }
+    }
+
+    /// `POST /_mock/codes` as the shim does: the code, or the client's fail object.
+    async fn mint(&self, user: &str) -> Result<String, Value> {
+        let mock = self.server.backend().emulator().unwrap();
+        let response = self
+            .client
+            .post(format!("{}/_mock/codes", mock.base_url()))
+            .json(&json!({ "provider": self.platform.as_str(), "user": user }))
+            .send()
+            .await
+            .unwrap();
+        let ok = response.status().is_success();
+        let body: Value = response.json().await.unwrap();
+        match body["code"].as_str() {
+            Some(code) if ok => Ok(code.to_owned()),
+            _ => {
+                assert_eq!(body.as_object().map(|o| o.len()), Some(2), "{body}");
+                Err(body)
+            }
+        }
+    }
+
+    /// What the page posts: the code under the name the platform's example uses
+    /// (examples/static/app.js), or the JSAPI's fail object as it got it.
+    async fn login(&self, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}api/login", self.server.url()))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    fn code_body(&self, code: &str) -> Value {
+        match self.platform {
+            ProviderKind::DingTalk => json!({ "tmp_auth_code": code }),
+            ProviderKind::Feishu | ProviderKind::Lark => json!({ "code": code }),
+        }
+    }
+
+    /// The fail object of the platform's client for `failure`, `errorCode` as a number or as
+    /// the numeric string DingTalk also sends.
+    fn failure_body(&self, failure: &JsapiFailure, as_string: bool) -> Value {
+        let code = if as_string {
+            json!(failure.code.to_string())
+        } else {
+            json!(failure.code)
+        };
+        match self.platform {
+            ProviderKind::DingTalk => json!({ "errorCode": code, "errorMessage": failure.message }),
+            ProviderKind::Feishu | ProviderKind::Lark => {
+                json!({ "errCode": code, "errMsg": failure.message })
+            }
+        }
+    }
+
+    fn row(&mut self, case: &str, status: u16, body: &Value) {
+        let outcome = match body["user_id"].as_str() {
+            Some(user) if status == 200 => format!(
+                "signed in as {user}{} | -",
+                if body["is_admin"] == true {
+                    " (admin)"
+                } else {
+                    ""
+                }
+            ),
+            _ => format!(
+                "{} {} | {}",
+                body["errcode"],
+                body["name"].as_str().unwrap_or("-"),
+                body["cause_id"].as_str().unwrap_or("-")
+            ),
+        };
+        writeln!(
+            self.table,
+            "| {} | {case} | {status} | {outcome} |",
+            self.platform.as_str()
+        )
+        .unwrap();
+    }
+
+    /// The answer is a failure explained by the platform's catalog entry `code`.
+    fn assert_explained(&self, case: &str, status: u16, body: &Value, code: i64) -> RaisedBy {
+        assert!(!(200..300).contains(&status), "{case}: {status} {body:#}");
+        assert_eq!(body["errcode"], code, "{case}: {body:#}");
+        for generic in GENERIC {
+            assert_ne!(
+                body["errcode"],
+                generic.code(),
+                "{case}: generic answer {body:#}"
+            );
+        }
+        let entry = lookup(self.platform, i32::try_from(code).unwrap())
+            .unwrap_or_else(|| panic!("{case}: {code} is not in the catalog"))
+            .entry();
+        assert_eq!(body["provider"], entry.provider, "{case}: {body:#}");
+        assert_eq!(body["name"], entry.name, "{case}: {body:#}");
+        assert_eq!(status, entry.http_status, "{case}: {body:#}");
+        assert!(
+            body["solution"].as_str().is_some_and(|s| !s.is_empty()),
+            "{case}: {body:#}"
+        );
+        entry.raised_by
+    }
+
+    async fn walk_users(&mut self) {
+        let fallback = i64::from(jsapi_fallback(self.platform).code);
+        for (user, expected) in expected_users(self.platform) {
+            let case = format!("user {user}");
+            let body = match self.mint(user).await {
+                Ok(code) => self.code_body(&code),
+                Err(fail) => fail,
+            };
+            let (status, answer) = self.login(&body).await;
+            self.row(&case, status, &answer);
+            match expected {
+                Expected::SignedIn => {
+                    assert_eq!(status, 200, "{case}: {answer:#}");
+                    assert_eq!(answer["user_id"], user, "{case}: {answer:#}");
+                }
+                Expected::Refused(code) => {
+                    self.assert_explained(&case, status, &answer, code);
+                    assert_ne!(
+                        code, fallback,
+                        "{case}: the client's catch-all failure explains nothing"
+                    );
+                }
+            }
+        }
+    }
+
+    async fn walk_jsapi_failures(&mut self) {
+        for failure in jsapi_failures(self.platform) {
+            let forms: &[bool] = match self.platform {
+                ProviderKind::DingTalk => &[false, true],
+                ProviderKind::Feishu | ProviderKind::Lark => &[false],
+            };
+            for &as_string in forms {
+                let case = format!(
+                    "mock_fail={}{} ({})",
+                    failure.code,
+                    if as_string { " as a string" } else { "" },
+                    if failure.message.is_empty() {
+                        "no message"
+                    } else {
+                        failure.message
+                    }
+                );
+                let body = self.failure_body(failure, as_string);
+                let (status, answer) = self.login(&body).await;
+                self.row(&case, status, &answer);
+                let raised_by =
+                    self.assert_explained(&case, status, &answer, i64::from(failure.code));
+                assert_eq!(raised_by, RaisedBy::Jsapi, "{case}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_failure_the_emulator_can_produce_is_explained_by_a_specific_catalog_code() {
+    let mut table = String::from(
+        "| platform | case | HTTP | errcode name | cause_id |\n|---|---|---|---|---|\n",
+    );
+    for platform in PLATFORMS {
+        let mut demo = Demo::start(platform).await;
+        demo.walk_users().await;
+        demo.walk_jsapi_failures().await;
+        table.push_str(&demo.table);
+        demo.server.shutdown().await.unwrap();
+    }
+    println!("{table}");
+}

@@ -1,0 +1,209 @@
+//! Every front-end JSAPI failure the emulated clients can produce, in one list per platform:
+//! [`jsapi_failures`] says what they are and how the browser shim uses them.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use silent_login_catalog::ProviderKind;
+
+/// A failure the client's code request can end in: what `onFail` / `fail` receives
+/// (DingTalk `{errorCode, errorMessage}`, Feishu `{errCode, errMsg}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct JsapiFailure {
+    /// The JSAPI error code: a catalog entry of the platform with `raised_by: jsapi`.
+    pub code: i32,
+    /// The message, as the platform documents it or was seen to send it; empty where it gives
+    /// none (DingTalk 7 was seen as a bare `{errorCode: 7}`).
+    pub message: &'static str,
+}
+
+/// DingTalk's `errorCode` values (docs/PLATFORMS.md §3.7).
+pub(crate) mod dingtalk {
+    use super::JsapiFailure;
+
+    /// A corpId that is not the app's organization (observed payload,
+    /// github.com/wushu0725/dingtalk-demo/issues/17).
+    pub(crate) const CORP_ID_INVALID: JsapiFailure = JsapiFailure {
+        code: 3,
+        message: "1002,corpId不合法",
+    };
+    /// No micro app of the organization on this domain: the official text of
+    /// `runtime.permission.requestAuthCode`'s 错误码 table, `xxxx` included.
+    pub(crate) const NO_MICRO_APP: JsapiFailure = JsapiFailure {
+        code: 3,
+        message: "对应企业没有xxxx域名微应用",
+    };
+    /// `dd.getAuthCode`'s documented 3: a system error.
+    pub(crate) const SYSTEM_ERROR: JsapiFailure = JsapiFailure {
+        code: 3,
+        message: "系统异常",
+    };
+    const NOT_SUPPORTED: JsapiFailure = JsapiFailure {
+        code: 1,
+        message: "当前端不支持此API",
+    };
+    const INVALID_PARAMETER: JsapiFailure = JsapiFailure {
+        code: 2,
+        message: "参数无效",
+    };
+    const NO_PERMISSION: JsapiFailure = JsapiFailure {
+        code: 7,
+        message: "",
+    };
+    /// dingtalk-jsapi's own refusal outside the client (`lib/log.js` template, platform
+    /// `notInDingTalk`).
+    const NOT_IN_DINGTALK: JsapiFailure = JsapiFailure {
+        code: 4050,
+        message: "[DINGTALK-JSAPI] ERROR 4050: 'runtime.permission.requestAuthCode' do not support the current platform ('notInDingTalk')",
+    };
+    const NOT_CONFIGURED: JsapiFailure = JsapiFailure {
+        code: 4060,
+        message: "[DINGTALK-JSAPI] ERROR 4060: This API method is not configured for the platform ('notInDingTalk')",
+    };
+
+    /// `CORP_ID_INVALID` first: `mock_fail=3` means it.
+    pub(super) const ALL: &[JsapiFailure] = &[
+        CORP_ID_INVALID,
+        NO_MICRO_APP,
+        SYSTEM_ERROR,
+        NOT_SUPPORTED,
+        INVALID_PARAMETER,
+        NO_PERMISSION,
+        NOT_IN_DINGTALK,
+        NOT_CONFIGURED,
+    ];
+}
+
+/// Feishu's (and Lark's) `tt.requestAuthCode` `errCode` values with the descriptions of its
+/// errCode table (catalog/sources/feishu-requestAuthCode.md; docs/PLATFORMS.md §4.8).
+pub(crate) mod feishu {
+    use super::JsapiFailure;
+
+    pub(crate) const INVALID_APP_ID: JsapiFailure = JsapiFailure {
+        code: 10200,
+        message: "appid 不合法。",
+    };
+    const SESSION_ID_EMPTY: JsapiFailure = JsapiFailure {
+        code: 10207,
+        message: "sessionid 为空。",
+    };
+    const SESSION_ID_INVALID: JsapiFailure = JsapiFailure {
+        code: 10210,
+        message: "sessionid 不合法。",
+    };
+    const LARK_SESSION_UNAVAILABLE: JsapiFailure = JsapiFailure {
+        code: 10233,
+        message: "获取 larksession 失败。",
+    };
+    const VISIBILITY_CHECK_FAILED: JsapiFailure = JsapiFailure {
+        code: 10227,
+        message: "可见性检查失败。",
+    };
+    pub(crate) const NOT_VISIBLE: JsapiFailure = JsapiFailure {
+        code: 10228,
+        message: "应用对该用户不可见。",
+    };
+    pub(crate) const AUTH_CODE_FAILED: JsapiFailure = JsapiFailure {
+        code: 10232,
+        message: "获取授权码失败。",
+    };
+    const REDIRECT_LIST_UNAVAILABLE: JsapiFailure = JsapiFailure {
+        code: 10234,
+        message: "获取开发者后台配置的重定向 URL 列表失败。",
+    };
+    const REDIRECT_NOT_CONFIGURED: JsapiFailure = JsapiFailure {
+        code: 10235,
+        message: "未在开发者后台配置重定向 URL。",
+    };
+    const REDIRECT_INVALID: JsapiFailure = JsapiFailure {
+        code: 10236,
+        message: "URL 不合法（URL 为空，或不在重定向 URL 列表中）。",
+    };
+
+    /// In the order of the errCode table.
+    pub(super) const ALL: &[JsapiFailure] = &[
+        INVALID_APP_ID,
+        SESSION_ID_EMPTY,
+        SESSION_ID_INVALID,
+        LARK_SESSION_UNAVAILABLE,
+        VISIBILITY_CHECK_FAILED,
+        NOT_VISIBLE,
+        AUTH_CODE_FAILED,
+        REDIRECT_LIST_UNAVAILABLE,
+        REDIRECT_NOT_CONFIGURED,
+        REDIRECT_INVALID,
+    ];
+}
+
+/// Every JSAPI failure the emulated client of `provider` can produce (Lark: Feishu's).
+///
+/// Each is a code the platform documents — an entry of the silent-login catalog with
+/// `raised_by: jsapi` — with the message the platform documents or was seen to send (sources in
+/// the repository's docs/PLATFORMS.md §3.7 for DingTalk, §4.8 for Feishu). A code can appear
+/// more than once, with different documented messages (DingTalk 3). Nothing else in the
+/// emulator makes up a JSAPI failure: the refusals of
+/// [`MockPlatform::mint_code`](crate::MockPlatform::mint_code) and `POST /_mock/codes` are
+/// taken from these lists (with at most a `(silent-login-mock: …)` note after the message), and
+/// the browser shim `/_mock/jsapi.js` is served with them.
+///
+/// # In the browser shim
+///
+/// `?mock_fail=N` (or `window.SILENT_LOGIN_MOCK.fail = N`) makes every code request fail with
+/// [`jsapi_failure`]`(provider, N)`: the first failure of the list whose code is `N`. A value that
+/// is not such a code is a usage error, not a new failure: the shim writes `console.error`
+/// naming the codes it accepts, and fails with [`jsapi_fallback`] — the documented "the client
+/// could not get a code" failure (DingTalk 3 系统异常, Feishu 10232 获取授权码失败) — its
+/// message ending in a `(silent-login-mock: …)` note. It does the same when the emulator cannot
+/// be reached. So the page always meets a failure the real client can produce, and the console
+/// says why it is not the one asked for. (Failing with the undocumented number instead would
+/// end in silent-login's "not in the catalog — please report it"; ignoring `mock_fail` would
+/// hide the mistake behind a successful login.)
+///
+/// ```
+/// use silent_login_mock::{jsapi_failure, jsapi_failures, jsapi_fallback, ProviderKind};
+///
+/// let corp = jsapi_failure(ProviderKind::DingTalk, 3).unwrap();
+/// assert_eq!((corp.code, corp.message), (3, "1002,corpId不合法"));
+/// assert!(jsapi_failure(ProviderKind::DingTalk, 9).is_none()); // not documented
+/// assert_eq!(jsapi_fallback(ProviderKind::Lark).code, 10232);
+/// assert!(jsapi_failures(ProviderKind::Feishu).iter().any(|f| f.code == 10236));
+/// ```
+pub fn jsapi_failures(provider: ProviderKind) -> &'static [JsapiFailure] {
+    match provider {
+        ProviderKind::DingTalk => dingtalk::ALL,
+        ProviderKind::Feishu | ProviderKind::Lark => feishu::ALL,
+    }
+}
+
+/// What `?mock_fail=code` produces: the first of [`jsapi_failures`] with that code, or `None`
+/// when the platform documents no such JSAPI code.
+pub fn jsapi_failure(provider: ProviderKind, code: i32) -> Option<JsapiFailure> {
+    jsapi_failures(provider)
+        .iter()
+        .find(|failure| failure.code == code)
+        .copied()
+}
+
+/// The documented failure for "the client could not get a code" (DingTalk 3 系统异常, Feishu
+/// 10232 获取授权码失败): what the shim fails with when `mock_fail` names no documented code or
+/// the emulator cannot be reached. It is one of [`jsapi_failures`].
+pub fn jsapi_fallback(provider: ProviderKind) -> JsapiFailure {
+    match provider {
+        ProviderKind::DingTalk => dingtalk::SYSTEM_ERROR,
+        ProviderKind::Feishu | ProviderKind::Lark => feishu::AUTH_CODE_FAILED,
+    }
+}
+
+/// The lists as the browser shim reads them:
+/// `{"dingtalk": {"failures": [{code, message}, …], "fallback": {code, message}}, "feishu": …}`.
+pub(crate) fn shim_table() -> Value {
+    let table = |provider| {
+        json!({
+            "failures": jsapi_failures(provider),
+            "fallback": jsapi_fallback(provider),
+        })
+    };
+    json!({
+        "dingtalk": table(ProviderKind::DingTalk),
+        "feishu": table(ProviderKind::Feishu),
+    })
+}
