@@ -744,7 +744,7 @@ fn origin_of(variable: &'static str, value: String) -> Result<String, ConfigErro
 fn session_keys(vars: &Vars, read: &mut Reading) -> Option<KeyRing> {
     let text = vars.get("SILENT_LOGIN_SESSION_KEY")?;
     read.check(KeyRing::parse(&text).map_err(|error| {
-        let why = error.detail().to_owned();
+        let why = error.detail().en().to_owned();
         ConfigError::new(
             "SILENT_LOGIN_SESSION_KEY",
             format!(

@@ -18,7 +18,7 @@ use silent_login::catalog::{lookup, Entry, Lang};
 use silent_login::ProviderKind;
 use silent_login_examples::axum_demo::{self, DemoServer};
 use silent_login_examples::config::Config;
-use silent_login_mock::Endpoint;
+use silent_login_mock::{Endpoint, Fault};
 use tokio::sync::Mutex;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -522,5 +522,31 @@ async fn without_the_jsapi_the_page_shows_no_empty_headings() {
         "an empty \"What happened\""
     );
     assert!(browser.displayed("solution-box").await);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_chinese_page_shows_the_detail_in_chinese_with_code_spans() {
+    let _one_at_a_time = BROWSER.lock().await;
+    let server = demo(ProviderKind::DingTalk).await;
+    let mock = server.backend().emulator().unwrap();
+    mock.inject_fault(Endpoint::DingTalkGetUserInfoV2, Fault::GarbledJson, 1);
+    let browser = Browser::start("zh-CN").await;
+    let page = format!("{}?mock_user=alice", server.url());
+    browser.client().goto(&page).await.unwrap();
+    browser.wait_for_state("error").await;
+    assert_eq!(browser.text("errcode").await, "700403");
+    let detail = browser.text("detail").await;
+    assert!(
+        detail.starts_with("HTTP 200 OK：不是平台的 JSON 应答格式："),
+        "{detail}"
+    );
+    assert!(!detail.contains('`'), "backticks shown literally: {detail}");
+    let code = browser
+        .client()
+        .find(Locator::Css("#detail code"))
+        .await
+        .expect("the code span is rendered as <code>");
+    assert!(!code.text().await.unwrap().is_empty());
     browser.close().await;
 }

@@ -9,7 +9,7 @@ use cookie::{Cookie, SameSite};
 use silent_login_catalog::Lang;
 
 use crate::authenticator::Authenticator;
-use crate::error::Error;
+use crate::error::{Detail, Error};
 use crate::misconfig::Problems;
 use crate::session::SessionCheck;
 
@@ -153,14 +153,17 @@ impl Config {
     pub(crate) fn check(&self) -> Result<(), Error> {
         let mut problems = Problems::default();
         for origin in &self.allowed_origins {
-            problems.origin("allowed_origin", origin);
+            problems.origin(("allowed_origin", "allowed_origin"), origin);
         }
         for (setting, path) in [
             ("login_path", &self.login_path),
             ("logout_path", &self.logout_path),
         ] {
             if !path.starts_with('/') {
-                problems.invalid(format!("{setting} `{path:.100}` must start with `/`"));
+                problems.invalid(Detail::new(
+                    format!("{setting} `{path:.100}` must start with `/`"),
+                    format!("{setting} `{path:.100}` 必须以 `/` 开头"),
+                ));
             }
         }
         let cookie = &self.cookie;
@@ -168,24 +171,28 @@ impl Config {
         if name.starts_with("__Host-")
             && !(cookie.secure && cookie.domain.is_none() && cookie.path == "/")
         {
-            problems.invalid(format!(
-                "cookie_name `{name:.100}`: browsers accept a `__Host-` cookie only when it is Secure, has no Domain and its Path is `/`"
+            problems.invalid(Detail::new(
+                format!("cookie_name `{name:.100}`: browsers accept a `__Host-` cookie only when it is Secure, has no Domain and its Path is `/`"),
+                format!("cookie_name `{name:.100}`：浏览器只接受带 Secure、没有 Domain 且 Path 为 `/` 的 `__Host-` cookie"),
             ));
         }
         if cookie.same_site == SameSite::None && !cookie.secure {
-            problems.invalid(
-                "same_site(None) needs a Secure cookie: browsers drop a `SameSite=None` cookie that is not Secure".to_owned(),
-            );
+            problems.invalid(Detail::new(
+                "same_site(None) needs a Secure cookie: browsers drop a `SameSite=None` cookie that is not Secure",
+                "same_site(None) 需要 Secure cookie：浏览器会丢弃不带 Secure 的 `SameSite=None` cookie",
+            ));
         }
         if name.starts_with("__Secure-") && !cookie.secure {
-            problems.invalid(format!(
-                "cookie_name `{name:.100}`: browsers accept a `__Secure-` cookie only when it is Secure"
+            problems.invalid(Detail::new(
+                format!("cookie_name `{name:.100}`: browsers accept a `__Secure-` cookie only when it is Secure"),
+                format!("cookie_name `{name:.100}`：浏览器只接受带 Secure 的 `__Secure-` cookie"),
             ));
         }
         if self.login_path == self.logout_path {
-            problems.invalid(format!(
-                "login_path and logout_path are both `{:.100}`",
-                self.login_path
+            let path = &self.login_path;
+            problems.invalid(Detail::new(
+                format!("login_path and logout_path are both `{path:.100}`"),
+                format!("login_path 和 logout_path 都是 `{path:.100}`"),
             ));
         }
         problems.check()

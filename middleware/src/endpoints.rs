@@ -15,7 +15,7 @@ use crate::body::ResponseBody;
 use crate::config::Shared;
 use crate::context::RequestContext;
 use crate::csrf::refuse_cross_site;
-use crate::error::LoginError;
+use crate::error::{Detail, LoginError};
 use crate::grpc::{GRPC_AUTH_CODE, GRPC_SESSION_TOKEN};
 use crate::login_request::{parse_login, BodyKind, LoginRequest};
 use crate::respond::{error_response, login_response, logout_failed_response, logout_response};
@@ -57,7 +57,7 @@ where
                     span.record("cause", cause.id());
                 }
                 crate::metrics::login("error", error.provider(), error.errcode());
-                tracing::info!(detail = error.detail(), upstream = ?error.upstream(), "login failed: {error}");
+                tracing::info!(detail = error.detail().map(Detail::en), upstream = ?error.upstream(), "login failed: {error}");
                 error_response(&error, &context, &shared.config)
             }
         }
@@ -84,8 +84,9 @@ where
     {
         return Err(LoginError::new(SilentLoginCode::LoginBodyTooLarge)
             .with_cause("query_over_limit")
-            .with_detail(format!(
-                "the query string may be at most {MAX_QUERY_BYTES} bytes"
+            .with_detail(Detail::new(
+                format!("the query string may be at most {MAX_QUERY_BYTES} bytes"),
+                format!("查询字符串最多 {MAX_QUERY_BYTES} 字节"),
             )));
     }
     let deadline = tokio::time::Instant::from_std(started) + shared.config.login_timeout;
@@ -108,9 +109,10 @@ where
         tokio::time::timeout_at(deadline, Limited::new(request.into_body(), limit).collect())
             .await
             .map_err(|_| {
-                LoginError::new(SilentLoginCode::LoginBodyTimeout).with_detail(format!(
-                    "the body was not complete after {} ms",
-                    shared.config.login_timeout.as_millis()
+                let waited = shared.config.login_timeout.as_millis();
+                LoginError::new(SilentLoginCode::LoginBodyTimeout).with_detail(Detail::new(
+                    format!("the body was not complete after {waited} ms"),
+                    format!("等了 {waited} 毫秒，请求体仍未传完"),
                 ))
             })?
             .map_err(|error| {
@@ -122,7 +124,10 @@ where
                 } else {
                     LoginError::new(SilentLoginCode::LoginBodyMalformed)
                         .with_cause("body_incomplete")
-                        .with_detail("the body could not be read to its end")
+                        .with_detail(Detail::new(
+                            "the body could not be read to its end",
+                            "请求体未能完整读取",
+                        ))
                 }
             })?;
     let code = match parse_login(
@@ -147,11 +152,12 @@ async fn issue_session(
     let identity = tokio::time::timeout_at(deadline, shared.authenticator.exchange(code))
         .await
         .map_err(|_| {
+            let limit = shared.config.login_timeout.as_millis();
             LoginError::new(SilentLoginCode::UpstreamTimeout)
                 .with_cause("login_deadline")
-                .with_detail(format!(
-                    "the login did not finish within {} ms",
-                    shared.config.login_timeout.as_millis()
+                .with_detail(Detail::new(
+                    format!("the login did not finish within {limit} ms"),
+                    format!("登录未能在 {limit} 毫秒内完成"),
                 ))
         })??;
     shared.sessions.tenants.check(&identity)?;
@@ -166,10 +172,10 @@ async fn issue_session(
     if token.len() > MAX_TOKEN_BYTES {
         // Only platform fields of unusual size get here; a session that could never be opened
         // must not be answered as a login.
-        return Err(LoginError::new(SilentLoginCode::InternalError).with_detail(format!(
-            "the session of `{}` seals to {} bytes, more than the {MAX_TOKEN_BYTES} a token may have",
-            session.identity.user_id,
-            token.len()
+        let (user, length) = (&session.identity.user_id, token.len());
+        return Err(LoginError::new(SilentLoginCode::InternalError).with_detail(Detail::new(
+            format!("the session of `{user}` seals to {length} bytes, more than the {MAX_TOKEN_BYTES} a token may have"),
+            format!("`{user}` 的会话封装后有 {length} 字节，超过了令牌最多允许的 {MAX_TOKEN_BYTES} 字节"),
         )));
     }
     Ok((session, token))
@@ -180,14 +186,21 @@ fn require_post(method: &Method) -> Result<(), LoginError> {
     if method == Method::POST {
         return Ok(());
     }
-    Err(LoginError::new(SilentLoginCode::LoginMethodNotAllowed)
-        .with_detail(format!("got {method}, expected POST")))
+    Err(
+        LoginError::new(SilentLoginCode::LoginMethodNotAllowed).with_detail(Detail::new(
+            format!("got {method}, expected POST"),
+            format!("收到的是 {method} 请求，应为 POST"),
+        )),
+    )
 }
 
 fn too_large(limit: usize) -> LoginError {
     LoginError::new(SilentLoginCode::LoginBodyTooLarge)
         .with_cause("body_over_limit")
-        .with_detail(format!("the login body may be at most {limit} bytes"))
+        .with_detail(Detail::new(
+            format!("the login body may be at most {limit} bytes"),
+            format!("登录请求体最多 {limit} 字节"),
+        ))
 }
 
 /// `POST /api/logout[?all=1]`: revoke the session (or all of the user's) and clear the cookie.
@@ -257,7 +270,7 @@ where
     let (session, token) = match opened {
         Ok(opened) => opened,
         Err(error) => {
-            tracing::info!(request_id = %context.request_id, detail = error.detail(), upstream = ?error.upstream(), "gRPC login failed: {error}");
+            tracing::info!(request_id = %context.request_id, detail = error.detail().map(Detail::en), upstream = ?error.upstream(), "gRPC login failed: {error}");
             return Ok(error_response(&error, &context, &shared.config));
         }
     };

@@ -1,7 +1,8 @@
 //! The two error types: [`LoginError`] — a catalog code, the cause that applies when we know it,
 //! and what the platform said, everything a failed login or a refused request reports — and
 //! [`Error`], silent-login's own failures outside a login (a key that does not parse, a
-//! revocation the store could not record, a misconfiguration).
+//! revocation the store could not record, a misconfiguration). Both carry a [`Detail`]: the
+//! precise fact about this request or setting, in English and Chinese.
 
 use std::fmt;
 
@@ -35,6 +36,73 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+/// A precise fact about one request or setting — what exactly was wrong — in English and
+/// Chinese, never a secret. Error answers give it in the request's language (with
+/// `expose_error_details(true)`); logs write the English one.
+///
+/// Both translations are required, so no detail exists in one language only. Names, parameters
+/// and values are `code spans` (backticks) in both languages: a page renders them as code.
+///
+/// ```
+/// use silent_login::{Detail, Lang, LoginError};
+/// use silent_login::catalog::SilentLoginCode;
+///
+/// let detail = Detail::new(
+///     "got `temp_auth_code`, expected `tmp_auth_code`",
+///     "收到的是 `temp_auth_code`，应为 `tmp_auth_code`",
+/// );
+/// let error = LoginError::new(SilentLoginCode::AuthCodeParamMisspelled).with_detail(detail);
+/// let detail = error.detail().unwrap();
+/// assert_eq!(detail.get(Lang::Zh), "收到的是 `temp_auth_code`，应为 `tmp_auth_code`");
+/// // English for logs, also as `Display`.
+/// assert_eq!(detail.en(), "got `temp_auth_code`, expected `tmp_auth_code`");
+/// assert_eq!(detail.to_string(), detail.en());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Detail {
+    en: String,
+    zh: String,
+}
+
+impl Detail {
+    /// A detail from its English and its Chinese text.
+    pub fn new(en: impl Into<String>, zh: impl Into<String>) -> Self {
+        Self {
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+
+    /// The text in `lang`.
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Zh => &self.zh,
+        }
+    }
+
+    /// The English text, as logs write it.
+    pub fn en(&self) -> &str {
+        &self.en
+    }
+
+    /// Both facts in one detail: `a; b`, `a；b`.
+    #[must_use]
+    pub(crate) fn and(self, other: Detail) -> Self {
+        Self {
+            en: format!("{}; {}", self.en, other.en),
+            zh: format!("{}；{}", self.zh, other.zh),
+        }
+    }
+}
+
+/// The English text.
+impl fmt::Display for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.en)
+    }
+}
+
 /// What the platform answered, kept for logs and the error body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Upstream {
@@ -62,7 +130,8 @@ pub struct Upstream {
 pub struct LoginError {
     code: ErrorCode,
     cause: Option<&'static Cause>,
-    detail: Option<String>,
+    /// Boxed: most errors have none, and a `Result` with this error stays small.
+    detail: Option<Box<Detail>>,
     upstream: Option<Upstream>,
     /// The auth code never reached the platform (the token stage failed, or no connection),
     /// so the code is still good and must not be remembered as used.
@@ -119,11 +188,11 @@ impl LoginError {
         self
     }
 
-    /// Adds a precise fact about this request (never a secret), e.g. "got `temp_auth_code`,
-    /// expected `tmp_auth_code`".
+    /// Adds a precise fact about this request (never a secret), in English and Chinese, e.g.
+    /// "got `temp_auth_code`, expected `tmp_auth_code`" (see [`Detail`]).
     #[must_use]
-    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
+    pub fn with_detail(mut self, detail: Detail) -> Self {
+        self.detail = Some(Box::new(detail));
         self
     }
 
@@ -196,8 +265,9 @@ impl LoginError {
         self.cause
     }
 
-    /// The precise fact about this request, if any.
-    pub fn detail(&self) -> Option<&str> {
+    /// The precise fact about this request, if any: [`Detail::get`] gives it in a language,
+    /// [`Detail::en`] in English for logs.
+    pub fn detail(&self) -> Option<&Detail> {
         self.detail.as_deref()
     }
 
@@ -257,8 +327,8 @@ impl LoginError {
         }
     }
 
-    /// The whole JSON error body (docs/CONTRACTS.md), in `lang`, with `detail` and `upstream`:
-    /// for logs, tools and a development server (`expose_error_details`).
+    /// The whole JSON error body (docs/CONTRACTS.md) in `lang`, with `detail` (in `lang` too)
+    /// and `upstream`: for logs, tools and a development server (`expose_error_details`).
     pub fn body(&self, lang: Lang, request_id: &str) -> ErrorBody<'_> {
         let entry = self.explaining_entry();
         let unknown_upstream = self.entry().is_none();
@@ -277,7 +347,7 @@ impl LoginError {
             },
             solution: entry.solution.get(lang),
             docs: entry.docs,
-            detail: self.detail.as_deref(),
+            detail: self.detail.as_ref().map(|detail| detail.get(lang)),
             retryable: entry.retryable,
             upstream: self.upstream.as_ref(),
             request_id: request_id.to_owned(),
@@ -309,21 +379,22 @@ pub(crate) fn grpc_code_for(status: StatusCode) -> i32 {
 /// let error = SessionKey::parse("too-short").unwrap_err();
 /// assert_eq!(error.code(), SilentLoginCode::SessionKeyInvalid);
 /// assert!(error.to_string().contains("base64 or hex"));
+/// assert!(error.detail().get(silent_login::Lang::Zh).contains("base64"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {detail}")]
 pub struct Error {
     code: SilentLoginCode,
-    detail: String,
+    detail: Detail,
     /// The id of the code's cause that applies, when known.
     cause: Option<&'static str>,
 }
 
 impl Error {
-    pub(crate) fn new(code: SilentLoginCode, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(code: SilentLoginCode, detail: Detail) -> Self {
         Self {
             code,
-            detail: detail.into(),
+            detail,
             cause: None,
         }
     }
@@ -331,7 +402,7 @@ impl Error {
     /// One error naming the problems of both (narrowed as `self` is).
     #[must_use]
     pub(crate) fn and(mut self, other: Error) -> Self {
-        self.detail = format!("{}; {}", self.detail, other.detail);
+        self.detail = self.detail.and(other.detail);
         self
     }
 
@@ -347,8 +418,9 @@ impl Error {
         self.code
     }
 
-    /// What exactly went wrong (never a secret).
-    pub fn detail(&self) -> &str {
+    /// What exactly went wrong (never a secret), in English and Chinese; `Display` writes the
+    /// English one.
+    pub fn detail(&self) -> &Detail {
         &self.detail
     }
 
@@ -376,7 +448,12 @@ pub(crate) struct ErrorRecord {
     provider: String,
     errcode: i32,
     cause: Option<String>,
+    /// The detail in English: all a replica of a release before bilingual details writes and
+    /// reads (it ignores `detail_zh`), so replicas of both releases share outcomes.
     detail: Option<String>,
+    /// The detail in Chinese.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    detail_zh: Option<String>,
     upstream: Option<Upstream>,
 }
 
@@ -386,7 +463,8 @@ impl LoginError {
             provider: self.provider().to_owned(),
             errcode: self.errcode(),
             cause: self.cause.map(|cause| cause.id().to_owned()),
-            detail: self.detail.clone(),
+            detail: self.detail.as_ref().map(|detail| detail.en.clone()),
+            detail_zh: self.detail.as_ref().map(|detail| detail.zh.clone()),
             upstream: self.upstream.clone(),
         }
     }
@@ -403,8 +481,12 @@ impl LoginError {
         if let Some(cause) = record.cause {
             error = error.with_cause(&cause);
         }
-        if let Some(detail) = record.detail {
-            error = error.with_detail(detail);
+        if let Some(en) = record.detail {
+            // A replica of a release before bilingual details sent English only.
+            let zh = record
+                .detail_zh
+                .unwrap_or_else(|| format!("另一个副本（较早的版本）只给出了英文说明：{en}"));
+            error = error.with_detail(Detail::new(en, zh));
         }
         error
     }
@@ -434,7 +516,7 @@ pub struct ErrorBody<'a> {
     pub solution: &'static str,
     /// A documentation link.
     pub docs: Option<&'static str>,
-    /// A precise fact about this request.
+    /// A precise fact about this request, in the body's language.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<&'a str>,
     /// Whether retrying can help.

@@ -51,7 +51,7 @@ fn status_headers(error: &LoginError, context: &RequestContext, headers: &mut He
         metadata.insert("solution".to_owned(), entry.solution.get(lang).to_owned());
     }
     if let Some(detail) = error.detail().filter(|_| context.expose_details) {
-        metadata.insert("detail".to_owned(), detail.to_owned());
+        metadata.insert("detail".to_owned(), detail.get(lang).to_owned());
     }
     let details = ErrorDetails::with_error_info(error.reason(), ERROR_DOMAIN, metadata);
     let status = tonic::Status::with_error_details(

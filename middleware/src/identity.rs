@@ -7,7 +7,7 @@ use silent_login_catalog::SilentLoginCode;
 
 pub use silent_login_catalog::ProviderKind;
 
-use crate::error::LoginError;
+use crate::error::{Detail, LoginError};
 
 /// A verified user. Handlers receive it from the request extensions (or as an axum extractor).
 ///
@@ -83,12 +83,18 @@ impl AllowedTenants {
         };
         match identity.tenant.as_deref() {
             Some(tenant) if allowed.contains(tenant) => Ok(()),
-            tenant => Err(
-                LoginError::new(SilentLoginCode::TenantNotAllowed).with_detail(format!(
+            tenant => {
+                let zh = match tenant {
+                    Some(tenant) => format!("组织 `{tenant}` 不在允许的列表中"),
+                    None => "组织 `(none)`（平台没有给出组织）不在允许的列表中".to_owned(),
+                };
+                let en = format!(
                     "organization `{}` is not in the allowed list",
                     tenant.unwrap_or("(none)")
-                )),
-            ),
+                );
+                Err(LoginError::new(SilentLoginCode::TenantNotAllowed)
+                    .with_detail(Detail::new(en, zh)))
+            }
         }
     }
 }

@@ -9,7 +9,7 @@ use tower_layer::Layer;
 
 use crate::authenticator::Authenticator;
 use crate::config::{Config, Mode, Shared};
-use crate::error::Error;
+use crate::error::{Detail, Error};
 use crate::identity::AllowedTenants;
 use crate::provider::Provider;
 use crate::service::SilentLogin;
@@ -242,7 +242,8 @@ impl SilentLoginLayer {
         self
     }
 
-    /// The language of error texts when `Accept-Language` names neither English nor Chinese.
+    /// The language of error texts (`detail` included) when `Accept-Language` names neither
+    /// English nor Chinese.
     ///
     /// ```
     /// # use silent_login::{DingTalk, Lang, SilentLoginLayer};
@@ -342,8 +343,9 @@ impl SilentLoginLayer {
         self.shared.sessions.store.is_live()
     }
 
-    /// Error answers also carry `detail` (what exactly went wrong) and `upstream` (the
-    /// platform's raw answer: its message, code and request id) — for development against the
+    /// Error answers also carry `detail` (what exactly went wrong, in the request's language like
+    /// the other texts; see [`Detail`](crate::Detail)) and `upstream` (the platform's raw answer:
+    /// its message, code and request id) — for development against the
     /// emulator or a test app. Off by default: anonymous callers get the code, its cause and
     /// solution and the request id, and the server log has the rest under that request id (a
     /// platform's message can name your egress IP, a store error your network).
@@ -392,8 +394,10 @@ impl SilentLoginLayer {
     ///
     /// let layer = SilentLoginLayer::new(DingTalk::new("", "secret").api_base("oapi.dingtalk.com"));
     /// let error = layer.validate().unwrap_err();
-    /// assert!(error.detail().contains("AppKey is empty"));
-    /// assert!(error.detail().contains("api_base"));
+    /// assert!(error.detail().en().contains("AppKey is empty"));
+    /// assert!(error.detail().en().contains("api_base"));
+    /// // In Chinese too, for an error answer in Chinese.
+    /// assert!(error.detail().get(silent_login::Lang::Zh).contains("AppKey 为空"));
     /// ```
     pub fn validate(&self) -> Result<(), Error> {
         [
@@ -414,12 +418,13 @@ impl SilentLoginLayer {
         if self.shared.sessions.tenants.is_restricted()
             && self.provider.kind() == crate::identity::ProviderKind::DingTalk
         {
-            problems.invalid(
+            problems.invalid(Detail::new(
                 "allowed_tenants has no effect with DingTalk: an internal app belongs to the one \
                  organization of its corp_id; restrict who may use it with the app's visible \
-                 range (可见范围) instead"
-                    .to_owned(),
-            );
+                 range (可见范围) instead",
+                "allowed_tenants 对钉钉不起作用：企业内部应用只属于其 corp_id 对应的那一个组织；\
+                 请改用应用的可见范围来限制谁可以使用它",
+            ));
         }
         problems.check()
     }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use silent_login_catalog::{lookup, DingTalkCode, ProviderKind, RaisedBy, SilentLoginCode};
 
-use crate::error::LoginError;
+use crate::error::{Detail, LoginError};
 use crate::secret::AuthCode;
 
 /// The names a code may be sent under, in order of preference.
@@ -70,8 +70,15 @@ pub(crate) fn parse_login(
 ) -> Result<LoginRequest, LoginError> {
     let mut params = body_params(kind, body)?;
     if let Some(query) = query.filter(|query| !query.is_empty()) {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-            .map_err(|_| malformed("invalid_form", "the query string is not valid URL encoding"))?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|_| {
+            malformed(
+                "invalid_form",
+                Detail::new(
+                    "the query string is not valid URL encoding",
+                    "查询字符串不是有效的 URL 编码",
+                ),
+            )
+        })?;
         params.extend(
             pairs
                 .into_iter()
@@ -94,7 +101,10 @@ pub(crate) fn parse_login(
     }
     for (key, value) in &params {
         if let Some(inner) = nested_code(value) {
-            return Err(problems.wrong_place(&format!("found `{inner}` inside `{key}`; send it at the top level of the body or as `?tmp_auth_code=`")));
+            return Err(problems.wrong_place(Detail::new(
+                format!("found `{inner}` inside `{key}`; send it at the top level of the body or as `?tmp_auth_code=`"),
+                format!("在 `{key}` 里找到了 `{inner}`；请把它放在请求体的顶层，或作为 `?tmp_auth_code=` 发送"),
+            )));
         }
     }
     Err(problems.missing())
@@ -105,25 +115,43 @@ fn body_params(kind: BodyKind, body: &[u8]) -> Result<Vec<(String, Value)>, Logi
         _ if body.is_empty() => Ok(Vec::new()),
         BodyKind::Json => match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(map)) => Ok(map.into_iter().collect()),
-            Ok(_) => Err(malformed("invalid_json", "the JSON body must be an object such as {\"tmp_auth_code\": \"…\"}")),
-            Err(error) => Err(malformed("invalid_json", &format!("the JSON body does not parse: {error}"))),
+            Ok(_) => Err(malformed("invalid_json", Detail::new(
+                "the JSON body must be an object such as {\"tmp_auth_code\": \"…\"}",
+                "JSON 请求体必须是一个对象，例如 {\"tmp_auth_code\": \"…\"}",
+            ))),
+            Err(error) => Err(malformed("invalid_json", Detail::new(
+                format!("the JSON body does not parse: {error}"),
+                format!("JSON 请求体无法解析：{error}"),
+            ))),
         },
         BodyKind::Form => {
-            let text = std::str::from_utf8(body).map_err(|_| malformed("invalid_utf8", "the form body is not UTF-8"))?;
-            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text).map_err(|_| malformed("invalid_form", "the form body is not valid URL encoding"))?;
+            let text = std::str::from_utf8(body).map_err(|_| malformed("invalid_utf8", Detail::new(
+                "the form body is not UTF-8",
+                "表单请求体不是 UTF-8 编码",
+            )))?;
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text).map_err(|_| malformed("invalid_form", Detail::new(
+                "the form body is not valid URL encoding",
+                "表单请求体不是有效的 URL 编码",
+            )))?;
             Ok(pairs.into_iter().map(|(key, value)| (key, Value::String(value))).collect())
         }
         BodyKind::Empty => Err(LoginError::new(SilentLoginCode::LoginBodyUnsupported)
-            .with_detail("the body has no Content-Type; send application/json or application/x-www-form-urlencoded")),
+            .with_detail(Detail::new(
+                "the body has no Content-Type; send application/json or application/x-www-form-urlencoded",
+                "请求体没有 Content-Type；请以 application/json 或 application/x-www-form-urlencoded 发送",
+            ))),
         BodyKind::Unsupported => Err(LoginError::new(SilentLoginCode::LoginBodyUnsupported)
-            .with_detail("send application/json or application/x-www-form-urlencoded")),
+            .with_detail(Detail::new(
+                "send application/json or application/x-www-form-urlencoded",
+                "请以 application/json 或 application/x-www-form-urlencoded 发送",
+            ))),
     }
 }
 
-fn malformed(cause: &str, detail: &str) -> LoginError {
+fn malformed(cause: &str, detail: Detail) -> LoginError {
     LoginError::new(SilentLoginCode::LoginBodyMalformed)
         .with_cause(cause)
-        .with_detail(detail.to_owned())
+        .with_detail(detail)
 }
 
 fn code_value(name: &str, value: &Value, problems: &Problems) -> Result<AuthCode, LoginError> {
@@ -133,7 +161,10 @@ fn code_value(name: &str, value: &Value, problems: &Problems) -> Result<AuthCode
         Value::Null => Err(problems.empty(name)),
         _ => Err(LoginError::new(SilentLoginCode::AuthCodeMalformed)
             .with_cause("malformed_code")
-            .with_detail(format!("`{name}` must be a string"))),
+            .with_detail(Detail::new(
+                format!("`{name}` must be a string"),
+                format!("`{name}` 必须是字符串"),
+            ))),
     }
 }
 
@@ -163,13 +194,16 @@ fn jsapi_failure(provider: ProviderKind, params: &[(String, Value)]) -> Option<L
         .filter(|code| code.entry().raised_by == RaisedBy::Jsapi);
     let error = match known {
         Some(code) => LoginError::new(code),
-        None => LoginError::new(SilentLoginCode::JsapiErrorUnknown).with_detail(format!(
-            "the front end reported `{name}` = {value}{}",
-            message
-                .as_deref()
-                .map(|message| format!(" ({message})"))
-                .unwrap_or_default()
-        )),
+        None => {
+            let (said, said_zh) = match message.as_deref() {
+                Some(message) => (format!(" ({message})"), format!("（{message}）")),
+                None => (String::new(), String::new()),
+            };
+            LoginError::new(SilentLoginCode::JsapiErrorUnknown).with_detail(Detail::new(
+                format!("the front end reported `{name}` = {value}{said}"),
+                format!("前端报告了 `{name}` = {value}{said_zh}"),
+            ))
+        }
     };
     Some(error.with_only_cause())
 }
@@ -218,7 +252,7 @@ struct Problems {
 }
 
 impl Problems {
-    fn error(&self, dingtalk_cause: &str, ours: SilentLoginCode, detail: String) -> LoginError {
+    fn error(&self, dingtalk_cause: &str, ours: SilentLoginCode, detail: Detail) -> LoginError {
         let error = match self.provider {
             ProviderKind::DingTalk => {
                 LoginError::new(DingTalkCode::MissingTmpAuthCode).with_cause(dingtalk_cause)
@@ -232,8 +266,10 @@ impl Problems {
         self.error(
             "param_missing",
             SilentLoginCode::AuthCodeMissing,
-            "no `tmp_auth_code`, `code`, `authCode` or `auth_code` in the query, JSON or form body"
-                .to_owned(),
+            Detail::new(
+                "no `tmp_auth_code`, `code`, `authCode` or `auth_code` in the query, JSON or form body",
+                "查询字符串、JSON 或表单请求体中都没有 `tmp_auth_code`、`code`、`authCode` 或 `auth_code`",
+            ),
         )
     }
 
@@ -242,7 +278,10 @@ impl Problems {
         self.error(
             "param_misspelled",
             SilentLoginCode::AuthCodeParamMisspelled,
-            format!("got `{got}`, expected `{expected}`"),
+            Detail::new(
+                format!("got `{got}`, expected `{expected}`"),
+                format!("收到的是 `{got}`，应为 `{expected}`"),
+            ),
         )
     }
 
@@ -255,16 +294,17 @@ impl Problems {
                 LoginError::new(SilentLoginCode::AuthCodeEmpty).with_only_cause()
             }
         };
-        error.with_detail(format!(
-            "`{name}` is empty: the JSAPI call probably failed before it returned a code"
+        error.with_detail(Detail::new(
+            format!("`{name}` is empty: the JSAPI call probably failed before it returned a code"),
+            format!("`{name}` 为空：JSAPI 调用很可能在返回授权码之前就失败了"),
         ))
     }
 
-    fn wrong_place(&self, detail: &str) -> LoginError {
+    fn wrong_place(&self, detail: Detail) -> LoginError {
         self.error(
             "query_string_wrong",
             SilentLoginCode::AuthCodeMissing,
-            detail.to_owned(),
+            detail,
         )
     }
 }

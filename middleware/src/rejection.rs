@@ -8,7 +8,7 @@ use silent_login_catalog::{Lang, SilentLoginCode};
 
 use crate::body::ResponseBody;
 use crate::context::RequestContext;
-use crate::error::LoginError;
+use crate::error::{Detail, LoginError};
 use crate::respond::{error_body_json, http_error_response};
 
 /// Why a request has no [`Identity`](crate::Identity): its status, the catalog body in the
@@ -52,8 +52,10 @@ impl IdentityRejection {
 
     /// [`IdentityRejection::missing`], answered with `context`.
     pub(crate) fn not_behind_layer(context: RequestContext) -> Self {
-        let error = LoginError::new(SilentLoginCode::SessionMissing)
-            .with_detail("this route is not behind SilentLoginLayer");
+        let error = LoginError::new(SilentLoginCode::SessionMissing).with_detail(Detail::new(
+            "this route is not behind SilentLoginLayer",
+            "这个路由没有经过 SilentLoginLayer",
+        ));
         Self::new(error, context, None)
     }
 

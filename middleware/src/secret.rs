@@ -6,7 +6,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use silent_login_catalog::SilentLoginCode;
 
-use crate::error::LoginError;
+use crate::error::{Detail, LoginError};
 
 macro_rules! redacted_debug {
     ($name:ident) => {
@@ -106,15 +106,21 @@ impl AuthCode {
         if code.len() > MAX_AUTH_CODE_LEN {
             return Err(LoginError::new(SilentLoginCode::AuthCodeMalformed)
                 .with_cause("malformed_code")
-                .with_detail(format!(
-                    "the code is {} bytes long; platform codes are far shorter",
-                    code.len()
+                .with_detail(Detail::new(
+                    format!(
+                        "the code is {} bytes long; platform codes are far shorter",
+                        code.len()
+                    ),
+                    format!("授权码长 {} 字节；平台的授权码要短得多", code.len()),
                 )));
         }
         if !code.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(LoginError::new(SilentLoginCode::AuthCodeMalformed)
                 .with_cause("malformed_code")
-                .with_detail("the code contains spaces, control or non-ASCII characters"));
+                .with_detail(Detail::new(
+                    "the code contains spaces, control or non-ASCII characters",
+                    "授权码含有空格、控制字符或非 ASCII 字符",
+                )));
         }
         Ok(Self(code.to_owned()))
     }

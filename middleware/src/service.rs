@@ -13,6 +13,7 @@ use crate::body::ResponseBody;
 use crate::config::{Mode, Shared};
 use crate::context::{grpc_content_type, RequestContext};
 use crate::endpoints::{grpc_login, login, logout};
+use crate::error::Detail;
 use crate::future::ResponseFuture;
 use crate::grpc::GRPC_AUTH_CODE;
 use crate::rejection::IdentityRejection;
@@ -110,7 +111,7 @@ where
                     request.extensions_mut().insert(rejection);
                     return ResponseFuture::inner(self.inner.call(request));
                 }
-                tracing::debug!(errcode = error.errcode(), request_id = %context.request_id, detail = error.detail(), "request refused: {error}");
+                tracing::debug!(errcode = error.errcode(), request_id = %context.request_id, detail = error.detail().map(Detail::en), "request refused: {error}");
                 ResponseFuture::ready(error_response(&error, &context, config))
             }
         }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
 
-use crate::error::LoginError;
+use crate::error::{Detail, LoginError};
 use crate::metrics;
 use crate::secret::AppToken;
 use crate::store::{now_ms, Store, StoredToken};
@@ -67,7 +67,10 @@ impl Slot {
         if error.status().as_u16() == 429 {
             return Some(
                 LoginError::new(silent_login_catalog::SilentLoginCode::UpstreamRateLimited)
-                    .with_detail("the platform rate-limited the token endpoint moments ago; not asking again yet")
+                    .with_detail(Detail::new(
+                        "the platform rate-limited the token endpoint moments ago; not asking again yet",
+                        "平台刚刚对令牌接口限流；退避期间暂不再次请求",
+                    ))
                     .code_not_presented(),
             );
         }
@@ -255,7 +258,7 @@ impl TokenCache {
 
 fn store_error(error: crate::store::StoreError) -> LoginError {
     LoginError::new(silent_login_catalog::SilentLoginCode::StoreUnavailable)
-        .with_detail(error.to_string())
+        .with_detail(error.detail())
         .code_not_presented()
 }
 
@@ -390,7 +393,8 @@ mod tests {
         let second = cache.get("k", limited_by_dingtalk).await.unwrap_err();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert!(second.is(SilentLoginCode::UpstreamRateLimited));
-        assert!(second.detail().unwrap().contains("not asking again"));
+        assert!(second.detail().unwrap().en().contains("not asking again"));
+        crate::testing::assert_bilingual(second.detail().unwrap());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use http::StatusCode;
 use serde::de::DeserializeOwned;
 use silent_login_catalog::SilentLoginCode;
 
-use crate::error::LoginError;
+use crate::error::{Detail, LoginError};
 
 /// Timeouts and limits of the calls to the open platform.
 ///
@@ -114,10 +114,11 @@ impl HttpClient {
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
             if body.len() + chunk.len() > self.max_response_bytes {
+                let limit = self.max_response_bytes;
                 return Err(
-                    LoginError::new(SilentLoginCode::UpstreamGarbled).with_detail(format!(
-                        "the response is larger than {} bytes",
-                        self.max_response_bytes
+                    LoginError::new(SilentLoginCode::UpstreamGarbled).with_detail(Detail::new(
+                        format!("the response is larger than {limit} bytes"),
+                        format!("应答超过了 {limit} 字节"),
                     )),
                 );
             }
@@ -128,8 +129,9 @@ impl HttpClient {
             Ok(body) => Ok(JsonResponse { body, request_id }),
             Err(_) if !status.is_success() => Err(http_status_error(status)),
             Err(error) => Err(
-                LoginError::new(SilentLoginCode::UpstreamGarbled).with_detail(format!(
-                    "HTTP {status}: not the platform's JSON envelope ({error})"
+                LoginError::new(SilentLoginCode::UpstreamGarbled).with_detail(Detail::new(
+                    format!("HTTP {status}: not the platform's JSON envelope: `{error}`"),
+                    format!("HTTP {status}：不是平台的 JSON 应答格式：`{error}`"),
                 )),
             ),
         }
@@ -137,8 +139,9 @@ impl HttpClient {
 }
 
 fn http_status_error(status: StatusCode) -> LoginError {
-    LoginError::new(SilentLoginCode::UpstreamHttpError).with_detail(format!(
-        "the platform answered HTTP {status} without an error envelope"
+    LoginError::new(SilentLoginCode::UpstreamHttpError).with_detail(Detail::new(
+        format!("the platform answered HTTP {status} without an error envelope"),
+        format!("平台应答了 HTTP {status}，但没有错误信息体"),
     ))
 }
 
@@ -146,16 +149,26 @@ fn transport_error(error: reqwest::Error) -> LoginError {
     if error.is_timeout() {
         LoginError::new(SilentLoginCode::UpstreamTimeout)
             .with_cause("request_timed_out")
-            .with_detail("the platform did not answer in time")
+            .with_detail(Detail::new(
+                "the platform did not answer in time",
+                "平台没有及时应答",
+            ))
     } else if error.is_connect() {
         LoginError::new(SilentLoginCode::UpstreamUnreachable)
-            .with_detail("could not connect to the platform")
+            .with_detail(Detail::new(
+                "could not connect to the platform",
+                "无法连接到平台",
+            ))
             .code_not_presented()
     } else if error.is_decode() {
-        LoginError::new(SilentLoginCode::UpstreamGarbled)
-            .with_detail("the response body could not be read")
+        LoginError::new(SilentLoginCode::UpstreamGarbled).with_detail(Detail::new(
+            "the response body could not be read",
+            "无法读取应答体",
+        ))
     } else {
-        LoginError::new(SilentLoginCode::UpstreamUnreachable)
-            .with_detail("the connection to the platform failed before a complete answer")
+        LoginError::new(SilentLoginCode::UpstreamUnreachable).with_detail(Detail::new(
+            "the connection to the platform failed before a complete answer",
+            "与平台的连接在收到完整应答之前就断了",
+        ))
     }
 }

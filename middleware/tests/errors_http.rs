@@ -1,6 +1,7 @@
 //! The HTTP error body and its headers (docs/CONTRACTS.md, section 4): every key of the
-//! contract, `WWW-Authenticate` and the caller's request id on a refusal, texts in the language
-//! the caller asked for (else the layer's `default_lang`), and oversized headers refused with 431.
+//! contract, `WWW-Authenticate` and the caller's request id on a refusal, texts — `detail`
+//! included — in the language the caller asked for (else the layer's `default_lang`), and
+//! oversized headers refused with 431.
 #![cfg(feature = "axum")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -134,5 +135,70 @@ async fn texts_are_in_default_lang_unless_accept_language_names_english_or_chine
         assert_eq!(body["cause"], misspelled.text(lang), "{case}");
         let causes: Vec<&str> = missing.causes.iter().map(|c| c.text(lang)).collect();
         assert_eq!(body["causes"], json!(causes), "{case}");
+    }
+}
+
+/// `detail` of a misspelled code name, in English and Chinese.
+const MISSPELLED: [&str; 2] = [
+    "got `temp_auth_code`, expected `tmp_auth_code`",
+    "收到的是 `temp_auth_code`，应为 `tmp_auth_code`",
+];
+/// `detail` of a bearer token that is none of ours, in English and Chinese.
+const NOT_A_TOKEN: [&str; 2] = [
+    "not a silent-login session token",
+    "这不是 silent-login 的会话令牌",
+];
+
+#[tokio::test]
+async fn detail_is_in_the_language_of_the_request_and_answered_only_when_exposed() {
+    let mock = start_mock().await;
+    let client = client();
+    let layer = || ProviderKind::DingTalk.layer(&mock);
+    let exposing = serve_layer(layer().expose_error_details(true)).await;
+    let chinese = serve_layer(layer().expose_error_details(true).default_lang(Lang::Zh)).await;
+    let hiding = serve_layer(layer()).await;
+    let cases = [
+        (&exposing, None, Lang::En),
+        (&exposing, Some("en-US,en;q=0.9"), Lang::En),
+        (&exposing, Some("fr-FR"), Lang::En),
+        (&exposing, Some("zh-CN,zh;q=0.9,en;q=0.8"), Lang::Zh),
+        (&exposing, Some("zh-TW"), Lang::Zh),
+        (&exposing, Some("en;q=0.5,zh;q=0.8"), Lang::Zh),
+        // The layer's `default_lang` when the header names neither language.
+        (&chinese, None, Lang::Zh),
+        (&chinese, Some("de-DE"), Lang::Zh),
+        (&chinese, Some("en"), Lang::En),
+    ];
+    for (base, accept_language, lang) in cases {
+        let case = format!("{accept_language:?} on {base}");
+        let index = usize::from(lang == Lang::Zh);
+        let mut login = client
+            .post(format!("{base}/api/login"))
+            .json(&json!({ "temp_auth_code": "abc" }));
+        let mut me = client.get(format!("{base}/api/me")).bearer_auth("garbage");
+        if let Some(value) = accept_language {
+            login = login.header("accept-language", value);
+            me = me.header("accept-language", value);
+        }
+        let body = error_body(login.send().await.unwrap(), 400, 41026).await;
+        assert_eq!(body["detail"], MISSPELLED[index], "{case}: {body:#}");
+        let (message, _) = catalog_text("dingtalk", 41026, lang);
+        assert_eq!(body["errmsg"], message, "{case}");
+
+        let body = error_body(me.send().await.unwrap(), 401, 700203).await;
+        assert_eq!(body["detail"], NOT_A_TOKEN[index], "{case}: {body:#}");
+    }
+
+    // Without `expose_error_details` there is no detail in either language.
+    for accept_language in ["en", "zh-CN"] {
+        let response = client
+            .post(format!("{hiding}/api/login"))
+            .header("accept-language", accept_language)
+            .json(&json!({ "temp_auth_code": "abc" }))
+            .send()
+            .await
+            .unwrap();
+        let body = error_body(response, 400, 41026).await;
+        assert!(body.get("detail").is_none(), "{accept_language}: {body:#}");
     }
 }

@@ -9,7 +9,7 @@ mod support;
 use std::convert::Infallible;
 
 use http::{Request, Response, StatusCode};
-use silent_login::catalog::SilentLoginCode;
+use silent_login::catalog::{Lang, SilentLoginCode};
 use silent_login::{AuthCode, Authenticator, DingTalk, Feishu, LoginError, SilentLoginLayer};
 use tower::{service_fn, Layer};
 
@@ -34,7 +34,7 @@ fn validate_names_every_bad_setting_in_one_error() {
         "the DingTalk api_base `oapi.dingtalk.com` is not an http(s) URL",
         "allowed_origin `https://h5.example.com/app` is not an origin",
     ] {
-        assert!(error.detail().contains(setting), "{setting}: {error}");
+        assert!(error.detail().en().contains(setting), "{setting}: {error}");
     }
     assert!(
         error
@@ -42,6 +42,16 @@ fn validate_names_every_bad_setting_in_one_error() {
             .ends_with(&format!(": {}", error.detail())),
         "Display is `<code>: <detail>`: {error}"
     );
+    // The same problems in Chinese, for an error answer in Chinese.
+    for problem in [
+        "钉钉 AppKey 为空",
+        "钉钉 AppSecret 为空",
+        "钉钉 api_base `oapi.dingtalk.com` 不是 http(s) URL",
+        "allowed_origin `https://h5.example.com/app` 不是源",
+    ] {
+        let chinese = error.detail().get(Lang::Zh);
+        assert!(chinese.contains(problem), "{problem}: {chinese}");
+    }
     let login_error = LoginError::from(error.clone());
     assert!(login_error.is(SilentLoginCode::Misconfigured));
     assert_eq!(login_error.detail(), Some(error.detail()));
@@ -62,7 +72,7 @@ fn validate_names_the_feishu_settings_too() {
         let error = SilentLoginLayer::new(provider).validate().unwrap_err();
         assert_eq!(error.code(), SilentLoginCode::Misconfigured);
         for setting in settings {
-            assert!(error.detail().contains(setting), "{setting}: {error}");
+            assert!(error.detail().en().contains(setting), "{setting}: {error}");
         }
     }
 }
@@ -115,7 +125,7 @@ async fn the_authenticator_answers_misconfigured_for_a_misconfigured_provider() 
     assert!(error.is(SilentLoginCode::Misconfigured), "{error:?}");
     assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(
-        error.detail().unwrap().contains("AppKey is empty"),
+        error.detail().unwrap().en().contains("AppKey is empty"),
         "{error:?}"
     );
     // Nothing was remembered about the code: once configured, the code would still be tried.
@@ -128,7 +138,10 @@ async fn the_authenticator_answers_misconfigured_for_a_misconfigured_provider() 
         .await
         .unwrap_err();
     assert!(error.is(SilentLoginCode::Misconfigured), "{error:?}");
-    assert!(error.detail().unwrap().contains("api_base"), "{error:?}");
+    assert!(
+        error.detail().unwrap().en().contains("api_base"),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -156,7 +169,7 @@ fn an_empty_corp_id_a_query_in_api_base_and_clashing_paths_are_refused() {
         "login_path `auth/login` must start with `/`",
         "login_path and logout_path are both `auth/login`",
     ] {
-        assert!(error.detail().contains(problem), "{problem}: {error}");
+        assert!(error.detail().en().contains(problem), "{problem}: {error}");
     }
     let login_error = LoginError::from(error);
     assert_eq!(

@@ -15,9 +15,9 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::Router;
 use serde_json::Value;
-use silent_login::catalog::{DingTalkCode, FeishuCode, SilentLoginCode};
+use silent_login::catalog::{DingTalkCode, FeishuCode, Lang, SilentLoginCode};
 use silent_login::{
-    AuthCode, Authenticator, DingTalk, Feishu, HttpConfig, LoginError, ProviderKind,
+    AuthCode, Authenticator, Detail, DingTalk, Feishu, HttpConfig, LoginError, ProviderKind,
 };
 use support::{cause, identity, refused, serve};
 
@@ -478,8 +478,12 @@ async fn dingtalk_an_answer_without_errcode_and_without_result_is_upstream_garbl
 
     assert!(error.is(SilentLoginCode::UpstreamGarbled), "{error:?}");
     assert!(
-        error.detail().unwrap().contains("without result"),
+        error.detail().unwrap().en().contains("without result"),
         "{error:?}"
+    );
+    assert_eq!(
+        error.detail().unwrap().get(Lang::Zh),
+        "getuserinfo 的应答中没有 result"
     );
 }
 
@@ -621,7 +625,7 @@ async fn feishu_a_tenant_access_token_answer_is_not_taken_for_an_app_access_toke
 
     assert!(error.is(SilentLoginCode::UpstreamGarbled), "{error:?}");
     assert!(
-        error.detail().unwrap().contains("app_access_token"),
+        error.detail().unwrap().en().contains("app_access_token"),
         "{error:?}"
     );
     assert!(error.is_code_unused());
@@ -767,7 +771,7 @@ async fn feishu_an_answer_without_code_is_upstream_garbled_unlike_dingtalk() {
     let error = refused(&auth, code(1)).await;
 
     assert!(error.is(SilentLoginCode::UpstreamGarbled), "{error:?}");
-    assert!(error.detail().unwrap().contains("`code`"), "{error:?}");
+    assert!(error.detail().unwrap().en().contains("`code`"), "{error:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -781,14 +785,14 @@ async fn an_nginx_502_page_at_the_code_exchange_is_upstream_http_error_and_not_r
     let dingtalk = dingtalk_platform([page()]).await;
     let error = refused(&Authenticator::new(dingtalk.dingtalk()), code(1)).await;
     assert!(error.is(SilentLoginCode::UpstreamHttpError), "{error:?}");
-    assert!(error.detail().unwrap().contains("502"), "{error:?}");
+    assert!(error.detail().unwrap().en().contains("502"), "{error:?}");
     assert!(error.upstream().is_none());
     assert_eq!(dingtalk.hits(DT_GETUSERINFO), 1);
 
     let feishu = feishu_platform([page()]).await;
     let error = refused(&Authenticator::new(feishu.feishu()), code(1)).await;
     assert!(error.is(SilentLoginCode::UpstreamHttpError), "{error:?}");
-    assert!(error.detail().unwrap().contains("502"), "{error:?}");
+    assert!(error.detail().unwrap().en().contains("502"), "{error:?}");
     assert_eq!(feishu.hits(FS_OIDC_TOKEN), 1);
     assert_eq!(feishu.hits(FS_USER_INFO), 0);
 }
@@ -827,7 +831,7 @@ async fn a_gateway_json_502_without_the_platform_envelope_is_upstream_http_error
         error.is(SilentLoginCode::UpstreamHttpError),
         "DingTalk: {error:?}"
     );
-    assert!(error.detail().unwrap().contains("502"), "{error:?}");
+    assert!(error.detail().unwrap().en().contains("502"), "{error:?}");
 
     let feishu = feishu_platform([gateway()]).await;
     let error = refused(&Authenticator::new(feishu.feishu()), code(1)).await;
@@ -835,7 +839,7 @@ async fn a_gateway_json_502_without_the_platform_envelope_is_upstream_http_error
         error.is(SilentLoginCode::UpstreamHttpError),
         "Feishu: {error:?}"
     );
-    assert!(error.detail().unwrap().contains("502"), "{error:?}");
+    assert!(error.detail().unwrap().en().contains("502"), "{error:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -861,8 +865,12 @@ async fn a_response_over_max_response_bytes_is_upstream_garbled_and_one_exactly_
     let error = refused(&Authenticator::new(below), code(2)).await;
     assert!(error.is(SilentLoginCode::UpstreamGarbled), "{error:?}");
     assert_eq!(
-        error.detail(),
+        error.detail().map(Detail::en),
         Some(format!("the response is larger than {} bytes", limit - 1).as_str())
+    );
+    assert_eq!(
+        error.detail().map(|detail| detail.get(Lang::Zh)),
+        Some(format!("应答超过了 {} 字节", limit - 1).as_str())
     );
 }
 

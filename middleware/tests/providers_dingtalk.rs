@@ -552,7 +552,7 @@ async fn http_503_is_upstream_http_error_on_either_endpoint() {
     ] {
         assert!(error.is(SilentLoginCode::UpstreamHttpError), "{error:?}");
         assert_eq!(error.status(), 502);
-        assert!(error.detail().unwrap().contains("503"), "{error:?}");
+        assert!(error.detail().unwrap().en().contains("503"), "{error:?}");
     }
 }
 

@@ -520,7 +520,7 @@ async fn latency_beyond_the_configured_timeout_is_upstream_timeout_on_every_endp
 async fn http_503_is_upstream_http_error_on_every_endpoint() {
     for error in on_every_endpoint(Fault::HttpStatus(503)).await {
         assert!(error.is(SilentLoginCode::UpstreamHttpError), "{error:?}");
-        assert!(error.detail().unwrap().contains("503"), "{error:?}");
+        assert!(error.detail().unwrap().en().contains("503"), "{error:?}");
     }
 }
 

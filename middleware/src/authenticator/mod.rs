@@ -16,7 +16,7 @@ use silent_login_catalog::SilentLoginCode;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use self::outcome::{Outcome, OutcomeSigner, Refused};
-use crate::error::LoginError;
+use crate::error::{Detail, LoginError};
 use crate::identity::Identity;
 use crate::provider::Provider;
 use crate::secret::AuthCode;
@@ -149,8 +149,12 @@ impl Authenticator {
                     });
                     let running = async move {
                         task.await.unwrap_or_else(|error| {
-                            Err(LoginError::new(SilentLoginCode::InternalError)
-                                .with_detail(format!("the code exchange task failed: {error}")))
+                            Err(LoginError::new(SilentLoginCode::InternalError).with_detail(
+                                Detail::new(
+                                    format!("the code exchange task failed: {error}"),
+                                    format!("授权码换取任务异常结束：{error}"),
+                                ),
+                            ))
                         })
                     }
                     .boxed()
@@ -282,9 +286,10 @@ impl CodeShare<'_> {
                 CodeState::Free => return Some(Err(LoginError::new(
                     SilentLoginCode::UpstreamUnreachable,
                 )
-                .with_detail(
+                .with_detail(Detail::new(
                     "another replica could not reach the platform with this code; try again",
-                )
+                    "另一个副本未能用这个授权码连上平台；请重试",
+                ))
                 .code_not_presented())),
                 CodeState::Pending | CodeState::Done(_) => return None,
             }
@@ -360,6 +365,7 @@ mod tests {
         for i in 0..3 {
             let error = authenticator.exchange(code(i)).await.unwrap_err();
             assert!(error.is(SilentLoginCode::InternalError), "{error:?}");
+            crate::testing::assert_bilingual(error.detail().unwrap());
             assert_eq!(authenticator.exchanges_in_flight(), 0);
         }
     }

@@ -13,10 +13,10 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
-use silent_login_catalog::KnownCode;
+use silent_login_catalog::{KnownCode, Lang};
 
 use super::*;
-use crate::testing::proptest_config;
+use crate::testing::{proptest_config, untranslated};
 
 fn dingtalk(query: Option<&str>, kind: BodyKind, body: &str) -> Result<LoginRequest, LoginError> {
     parse_login(ProviderKind::DingTalk, query, kind, body.as_bytes())
@@ -69,7 +69,10 @@ fn near_misses_name_what_was_meant() {
         );
         assert_eq!(
             error.detail().unwrap(),
-            format!("got `{got}`, expected `{expected}`")
+            &Detail::new(
+                format!("got `{got}`, expected `{expected}`"),
+                format!("收到的是 `{got}`，应为 `{expected}`")
+            )
         );
     }
     let feishu = parse_login(
@@ -99,7 +102,9 @@ fn empty_missing_and_misplaced_codes_are_told_apart() {
         nested.narrowed_cause().map(|c| c.id()),
         Some("query_string_wrong")
     );
-    assert!(nested.detail().unwrap().contains("inside `data`"));
+    let detail = nested.detail().unwrap();
+    assert!(detail.en().contains("inside `data`"), "{detail:?}");
+    assert!(detail.get(Lang::Zh).contains("在 `data` 里"), "{detail:?}");
     let feishu_empty = parse_login(
         ProviderKind::Feishu,
         None,
@@ -159,7 +164,11 @@ fn a_reported_jsapi_failure_gets_its_catalog_entry() {
         panic!("expected a JSAPI failure");
     };
     assert!(unknown.is(SilentLoginCode::JsapiErrorUnknown));
-    assert!(unknown.detail().unwrap().contains("签名校验失败"));
+    for lang in Lang::ALL {
+        let detail = unknown.detail().unwrap().get(lang);
+        assert!(detail.contains("`errorCode` = 9"), "{detail}");
+        assert!(detail.contains("签名校验失败"), "{detail}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -846,6 +855,9 @@ proptest! {
         prop_assert_eq!(Verdict::of(&parsed, &expected), expected);
         if let Ok(LoginRequest::JsapiFailure(error)) | Err(error) = &parsed {
             prop_assert!(error.status().is_client_error(), "{}: {}", error, error.status());
+            if let Some(problem) = error.detail().and_then(untranslated) {
+                return Err(TestCaseError::fail(problem));
+            }
             let text = serde_json::to_string(&error.body(silent_login_catalog::Lang::En, "id")).unwrap();
             prop_assert!(text.len() < 8 * 1024, "the error body grows with the input: {} bytes", text.len());
         }

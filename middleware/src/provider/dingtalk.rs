@@ -6,8 +6,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use silent_login_catalog::DingTalkCode;
 
-use super::{garbled, timed, trim_base, with_app_token, ExchangeFuture, Provider};
-use crate::error::{Error, LoginError, Upstream};
+use super::{
+    already_presented, garbled, timed, trim_base, with_app_token, ExchangeFuture, Provider,
+};
+use crate::error::{Detail, Error, LoginError, Upstream};
 use crate::identity::{Identity, ProviderKind};
 use crate::misconfig::Problems;
 use crate::secret::{AppSecret, AppToken, AuthCode};
@@ -96,7 +98,12 @@ impl DingTalk {
         let token = body
             .access_token
             .filter(|token| !token.is_empty())
-            .ok_or_else(|| garbled("gettoken answered without access_token"))?;
+            .ok_or_else(|| {
+                garbled(Detail::new(
+                    "gettoken answered without access_token",
+                    "gettoken 的应答中没有 access_token",
+                ))
+            })?;
         Ok(FetchedToken {
             token: AppToken::new(token),
             expires_in: Duration::from_secs(body.expires_in.unwrap_or(7200)),
@@ -116,17 +123,22 @@ impl DingTalk {
         )
         .await?;
         let body = response.body.into_result(response.request_id)?;
-        let result = body
-            .result
-            .ok_or_else(|| garbled("getuserinfo answered without result"))?;
+        let result = body.result.ok_or_else(|| {
+            garbled(Detail::new(
+                "getuserinfo answered without result",
+                "getuserinfo 的应答中没有 result",
+            ))
+        })?;
         self.identity(result)
     }
 
     fn identity(&self, result: UserInfo) -> Result<Identity, LoginError> {
-        let user_id = result
-            .userid
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| garbled("getuserinfo answered without userid"))?;
+        let user_id = result.userid.filter(|id| !id.is_empty()).ok_or_else(|| {
+            garbled(Detail::new(
+                "getuserinfo answered without userid",
+                "getuserinfo 的应答中没有 userid",
+            ))
+        })?;
         let mut extra = serde_json::Map::new();
         for (key, value) in [
             ("sys_level", result.sys_level),
@@ -180,19 +192,22 @@ impl Provider for DingTalk {
 
     fn check_settings(&self) -> Result<(), Error> {
         let mut problems = Problems::default();
-        problems.non_empty("the DingTalk AppKey", &self.app_key);
-        problems.non_empty("the DingTalk AppSecret", self.secret.expose());
+        problems.non_empty(("the DingTalk AppKey", "钉钉 AppKey"), &self.app_key);
+        problems.non_empty(
+            ("the DingTalk AppSecret", "钉钉 AppSecret"),
+            self.secret.expose(),
+        );
         if let Some(corp_id) = &self.corp_id {
-            problems.non_empty("the DingTalk corpId", corp_id);
+            problems.non_empty(("the DingTalk corpId", "钉钉 corpId"), corp_id);
         }
-        problems.http_url("the DingTalk api_base", &self.api_base);
+        problems.http_url(("the DingTalk api_base", "钉钉 api_base"), &self.api_base);
         problems.check()
     }
 
     fn code_already_used(&self) -> LoginError {
         LoginError::new(DingTalkCode::TmpAuthCodeNotFound)
             .with_cause("code_used")
-            .with_detail("this code was already presented to this service; a code works once")
+            .with_detail(already_presented())
     }
 }
 

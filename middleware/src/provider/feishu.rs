@@ -7,8 +7,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use silent_login_catalog::FeishuCode;
 
-use super::{garbled, timed, trim_base, with_app_token, ExchangeFuture, Provider};
-use crate::error::{Error, LoginError, Upstream};
+use super::{
+    already_presented, garbled, timed, trim_base, with_app_token, ExchangeFuture, Provider,
+};
+use crate::error::{Detail, Error, LoginError, Upstream};
 use crate::identity::{Identity, ProviderKind};
 use crate::misconfig::Problems;
 use crate::secret::{AppSecret, AppToken, AuthCode, UserToken};
@@ -107,7 +109,12 @@ impl Feishu {
         let token = body
             .app_access_token
             .filter(|token| !token.is_empty())
-            .ok_or_else(|| garbled("app_access_token missing"))?;
+            .ok_or_else(|| {
+                garbled(Detail::new(
+                    "app_access_token missing",
+                    "应答中缺少 app_access_token",
+                ))
+            })?;
         Ok(FetchedToken {
             token: AppToken::new(token),
             expires_in: Duration::from_secs(body.expire.unwrap_or(7200)),
@@ -134,9 +141,12 @@ impl Feishu {
             .data
             .and_then(|data| data.access_token)
             .filter(|token| !token.is_empty());
-        token
-            .map(UserToken::new)
-            .ok_or_else(|| garbled("oidc/access_token answered without access_token"))
+        token.map(UserToken::new).ok_or_else(|| {
+            garbled(Detail::new(
+                "oidc/access_token answered without access_token",
+                "oidc/access_token 的应答中没有 access_token",
+            ))
+        })
     }
 
     async fn user_info(&self, user_token: &UserToken) -> Result<Identity, LoginError> {
@@ -149,9 +159,12 @@ impl Feishu {
         .await?;
         let body = response.body;
         check(body.code, body.msg, body.error, response.request_id)?;
-        let info = body
-            .data
-            .ok_or_else(|| garbled("user_info answered without data"))?;
+        let info = body.data.ok_or_else(|| {
+            garbled(Detail::new(
+                "user_info answered without data",
+                "user_info 的应答中没有 data",
+            ))
+        })?;
         self.identity(info)
     }
 
@@ -161,7 +174,12 @@ impl Feishu {
             .user_id
             .filter(|id| !id.is_empty())
             .or_else(|| open_id.clone())
-            .ok_or_else(|| garbled("user_info answered without user_id or open_id"))?;
+            .ok_or_else(|| {
+                garbled(Detail::new(
+                    "user_info answered without user_id or open_id",
+                    "user_info 的应答中既没有 user_id 也没有 open_id",
+                ))
+            })?;
         let mut extra = serde_json::Map::new();
         for (key, value) in [("en_name", info.en_name), ("avatar_url", info.avatar_url)] {
             if let Some(value) = value.filter(|value| !value.is_empty()) {
@@ -210,22 +228,31 @@ impl Provider for Feishu {
     }
 
     fn check_settings(&self) -> Result<(), Error> {
-        let platform = if self.kind == ProviderKind::Lark {
-            "Lark"
+        let (platform, platform_zh) = if self.kind == ProviderKind::Lark {
+            ("Lark", "Lark")
         } else {
-            "Feishu"
+            ("Feishu", "飞书")
+        };
+        let setting = |name: &str| {
+            (
+                format!("the {platform} {name}"),
+                format!("{platform_zh} {name}"),
+            )
         };
         let mut problems = Problems::default();
-        problems.non_empty(&format!("the {platform} App ID"), &self.app_id);
-        problems.non_empty(&format!("the {platform} App Secret"), self.secret.expose());
-        problems.http_url(&format!("the {platform} api_base"), &self.api_base);
+        let (en, zh) = setting("App ID");
+        problems.non_empty((&en, &zh), &self.app_id);
+        let (en, zh) = setting("App Secret");
+        problems.non_empty((&en, &zh), self.secret.expose());
+        let (en, zh) = setting("api_base");
+        problems.http_url((&en, &zh), &self.api_base);
         problems.check()
     }
 
     fn code_already_used(&self) -> LoginError {
         LoginError::new(FeishuCode::AuthCodeInvalid)
             .with_cause("code_used")
-            .with_detail("this code was already presented to this service; a code works once")
+            .with_detail(already_presented())
     }
 }
 
@@ -237,7 +264,10 @@ fn check(
 ) -> Result<(), LoginError> {
     match code {
         Some(0) => Ok(()),
-        None => Err(garbled("the answer has no `code`")),
+        None => Err(garbled(Detail::new(
+            "the answer has no `code`",
+            "应答中没有 `code`",
+        ))),
         Some(errcode) => {
             let request_id = error.and_then(|error| error.log_id).or(header_log_id);
             Err(LoginError::from_platform(

@@ -17,7 +17,7 @@ use std::time::Instant;
 pub use dingtalk::{DingTalk, DINGTALK_API_BASE};
 pub use feishu::{Feishu, FEISHU_API_BASE, LARK_API_BASE};
 
-use crate::error::{Error, LoginError};
+use crate::error::{Detail, Error, LoginError};
 use crate::identity::{Identity, ProviderKind};
 use crate::secret::AuthCode;
 use crate::token_cache::TokenCache;
@@ -104,9 +104,16 @@ where
 }
 
 /// The platform answered, but not what its API documents.
-pub(crate) fn garbled(detail: &str) -> LoginError {
-    LoginError::new(silent_login_catalog::SilentLoginCode::UpstreamGarbled)
-        .with_detail(detail.to_owned())
+pub(crate) fn garbled(detail: Detail) -> LoginError {
+    LoginError::new(silent_login_catalog::SilentLoginCode::UpstreamGarbled).with_detail(detail)
+}
+
+/// The detail of a code presented again (the platform is not asked).
+pub(crate) fn already_presented() -> Detail {
+    Detail::new(
+        "this code was already presented to this service; a code works once",
+        "这个授权码已经向本服务提交过；授权码只能使用一次",
+    )
 }
 
 /// Times one upstream call for the latency histogram.

@@ -10,7 +10,7 @@ use http::HeaderMap;
 use silent_login_catalog::SilentLoginCode;
 
 use super::{KeyRing, OpenedSessions, Session, MAX_TOKEN_BYTES, OPENED_SESSIONS};
-use crate::error::LoginError;
+use crate::error::{Detail, LoginError};
 use crate::identity::AllowedTenants;
 use crate::store::{now_ms, Store};
 
@@ -105,7 +105,7 @@ impl SessionCheck {
                     }
                     RevocationPolicy::FailClosed => {
                         Err(LoginError::new(SilentLoginCode::StoreUnavailable)
-                            .with_detail(error.to_string()))
+                            .with_detail(error.detail()))
                     }
                 }
             }
@@ -119,12 +119,18 @@ pub(super) fn session_token<'h>(
 ) -> Result<&'h str, LoginError> {
     if let Some(value) = headers.get(AUTHORIZATION) {
         if value.len() > MAX_TOKEN_BYTES + 16 {
-            return Err(LoginError::new(SilentLoginCode::HeaderTooLarge)
-                .with_detail("the Authorization header is too large"));
+            return Err(
+                LoginError::new(SilentLoginCode::HeaderTooLarge).with_detail(Detail::new(
+                    "the Authorization header is too large",
+                    "Authorization 请求头过大",
+                )),
+            );
         }
         let text = value.to_str().map_err(|_| {
-            LoginError::new(SilentLoginCode::SessionInvalid)
-                .with_detail("the Authorization header is not ASCII")
+            LoginError::new(SilentLoginCode::SessionInvalid).with_detail(Detail::new(
+                "the Authorization header is not ASCII",
+                "Authorization 请求头含有非 ASCII 字符",
+            ))
         })?;
         if let Some((scheme, token)) = text.split_once(' ') {
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() {
@@ -136,8 +142,12 @@ pub(super) fn session_token<'h>(
     for value in headers.get_all(COOKIE) {
         total += value.len();
         if total > MAX_COOKIE_HEADER {
-            return Err(LoginError::new(SilentLoginCode::HeaderTooLarge)
-                .with_detail("the Cookie header is too large"));
+            return Err(
+                LoginError::new(SilentLoginCode::HeaderTooLarge).with_detail(Detail::new(
+                    "the Cookie header is too large",
+                    "Cookie 请求头过大",
+                )),
+            );
         }
         let Ok(text) = value.to_str() else { continue };
         // Session tokens are cookie-safe as they are (base64 and dots), so no decoding.

@@ -7,7 +7,7 @@ use cookie::{Cookie, CookieJar, Key};
 use silent_login_catalog::SilentLoginCode;
 
 use super::Session;
-use crate::error::{Error, LoginError};
+use crate::error::{Detail, Error, LoginError};
 use crate::identity::ProviderKind;
 use crate::secret::fingerprint;
 
@@ -41,9 +41,15 @@ impl SessionKey {
         if material.len() < MIN_KEY_BYTES {
             return Err(Error::new(
                 SilentLoginCode::SessionKeyInvalid,
-                format!(
-                    "a session key needs at least {MIN_KEY_BYTES} bytes; this one has {}",
-                    material.len()
+                Detail::new(
+                    format!(
+                        "a session key needs at least {MIN_KEY_BYTES} bytes; this one has {}",
+                        material.len()
+                    ),
+                    format!(
+                        "会话密钥至少需要 {MIN_KEY_BYTES} 字节；这个只有 {} 字节",
+                        material.len()
+                    ),
                 ),
             ));
         }
@@ -80,7 +86,10 @@ impl SessionKey {
             .ok_or_else(|| {
                 Error::new(
                     SilentLoginCode::SessionKeyInvalid,
-                    "a session key must be base64 or hex",
+                    Detail::new(
+                        "a session key must be base64 or hex",
+                        "会话密钥必须是 base64 或 hex（十六进制）编码",
+                    ),
                 )
             })?;
         Self::from_bytes(&decoded)
@@ -139,7 +148,10 @@ impl KeyRing {
             .filter(|part| !part.trim().is_empty())
             .map(SessionKey::parse);
         let current = keys.next().ok_or_else(|| {
-            Error::new(SilentLoginCode::SessionKeyInvalid, "no session key given")
+            Error::new(
+                SilentLoginCode::SessionKeyInvalid,
+                Detail::new("no session key given", "没有给出会话密钥"),
+            )
         })??;
         keys.try_fold(Self::new(current), |ring, key| Ok(ring.with_previous(key?)))
     }
@@ -203,42 +215,62 @@ impl KeyRing {
     /// Opens a token sealed for `audience`: refused if too long, malformed, sealed by a key not
     /// in the ring, for another app, tampered with, or expired at `now_ms`.
     pub fn unseal(&self, token: &str, audience: &str, now_ms: u64) -> Result<Session, LoginError> {
-        let invalid = |detail: &str| {
-            LoginError::new(SilentLoginCode::SessionInvalid).with_detail(detail.to_owned())
+        let invalid = |en: &str, zh: &str| {
+            LoginError::new(SilentLoginCode::SessionInvalid).with_detail(Detail::new(en, zh))
         };
         if token.len() > MAX_TOKEN_BYTES {
-            return Err(invalid("the session token is far too long"));
+            return Err(invalid("the session token is far too long", "会话令牌过长"));
         }
         let mut parts = token.splitn(4, '.');
         let version = parts.next();
         if version == Some(UNBOUND_VERSION) {
-            return Err(invalid("the token predates sessions bound to their app")
-                .with_cause("unbound_token"));
+            return Err(invalid(
+                "the token predates sessions bound to their app",
+                "这个令牌签发于会话与应用绑定之前",
+            )
+            .with_cause("unbound_token"));
         }
         let (Some(VERSION), Some(key_id), Some(tag), Some(sealed)) =
             (version, parts.next(), parts.next(), parts.next())
         else {
-            return Err(invalid("not a silent-login session token"));
+            return Err(invalid(
+                "not a silent-login session token",
+                "这不是 silent-login 的会话令牌",
+            ));
         };
         let key = self
             .keys
             .iter()
             .find(|key| key.id == key_id)
             .ok_or_else(|| {
-                LoginError::new(SilentLoginCode::SessionKeyUnknown).with_detail(format!(
-                    "sealed with key {key_id:.16}, which this server does not hold"
+                LoginError::new(SilentLoginCode::SessionKeyUnknown).with_detail(Detail::new(
+                    format!("sealed with key {key_id:.16}, which this server does not hold"),
+                    format!("由密钥 {key_id:.16} 封装，本服务器没有这个密钥"),
                 ))
             })?;
         if tag != audience_tag(audience) {
-            return Err(invalid("the session was issued for another app").with_cause("another_app"));
+            return Err(invalid(
+                "the session was issued for another app",
+                "这个会话是为另一个应用签发的",
+            )
+            .with_cause("another_app"));
         }
         let jar = CookieJar::new();
         let opened = jar
             .private(&key.key)
             .decrypt(Cookie::new(sealed_name(audience), sealed.to_owned()))
-            .ok_or_else(|| invalid("the session token was altered or truncated"))?;
-        let session: Session = serde_json::from_str(opened.value())
-            .map_err(|_| invalid("the session token's content is unreadable"))?;
+            .ok_or_else(|| {
+                invalid(
+                    "the session token was altered or truncated",
+                    "会话令牌被篡改或截断",
+                )
+            })?;
+        let session: Session = serde_json::from_str(opened.value()).map_err(|_| {
+            invalid(
+                "the session token's content is unreadable",
+                "会话令牌的内容无法读取",
+            )
+        })?;
         if now_ms >= session.expires_at_ms {
             return Err(LoginError::new(SilentLoginCode::SessionExpired));
         }

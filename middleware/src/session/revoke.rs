@@ -47,6 +47,6 @@ impl Sessions {
 
 fn unavailable(error: StoreError) -> Error {
     crate::metrics::store_failure("revoke");
-    Error::new(SilentLoginCode::StoreUnavailable, error.to_string())
+    Error::new(SilentLoginCode::StoreUnavailable, error.detail())
         .with_cause("revocation_not_recorded")
 }

@@ -30,6 +30,13 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 #[error("session store unavailable: {0}")]
 pub struct StoreError(pub String);
 
+impl StoreError {
+    /// The detail of an error answer: the store's own words (as it gave them) in both languages.
+    pub(crate) fn detail(&self) -> crate::error::Detail {
+        crate::error::Detail::new(self.to_string(), format!("会话存储不可用：{}", self.0))
+    }
+}
+
 /// An app token with its expiry, as a shared cache holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredToken {

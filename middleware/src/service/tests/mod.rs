@@ -556,4 +556,5 @@ async fn a_grpc_login_runs_the_method_with_the_identity_and_returns_the_session_
     );
 }
 
+mod details;
 mod properties;

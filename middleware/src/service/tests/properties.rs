@@ -295,6 +295,10 @@ proptest! {
         prop_assert!(opened.is_err(), "{:?} opened as {:?}", token, opened);
         let error = opened.unwrap_err();
         prop_assert_eq!(error.status(), StatusCode::UNAUTHORIZED);
+        // Every refusal of a token is explained in both languages.
+        if let Some(problem) = error.detail().and_then(crate::testing::untranslated) {
+            return Err(TestCaseError::fail(problem));
+        }
     }
 
     #[test]
