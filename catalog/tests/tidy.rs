@@ -219,6 +219,84 @@ fn the_causes_the_middleware_narrows_to_exist() {
     }
 }
 
+/// The middleware pauses token requests after a token-endpoint answer whose catalog status is
+/// 429 (`middleware/src/token_cache.rs`): every DingTalk rate-limit code must say 429 and
+/// retryable, the per-app QPS limit 90018 included (docs/PLATFORMS.md §3.5, §3.6).
+#[test]
+fn every_dingtalk_rate_limit_code_is_429_and_retryable() {
+    let rate_limits: Vec<i32> = [45009, 90018].into_iter().chain(90001..=90014).collect();
+    for code in &rate_limits {
+        let entry = DingTalkCode::from_code(*code)
+            .unwrap_or_else(|| panic!("{code} missing"))
+            .entry();
+        assert_eq!(entry.http_status, 429, "{code}");
+        assert!(entry.retryable, "{code}");
+        assert_eq!(entry.raised_by, RaisedBy::ServerApi, "{code}");
+    }
+    let mut answering_429: Vec<i32> = DingTalkCode::ALL
+        .iter()
+        .map(|code| code.entry())
+        .filter(|entry| entry.http_status == 429)
+        .map(|entry| entry.code)
+        .collect();
+    answering_429.sort_unstable();
+    let mut expected = rate_limits;
+    expected.sort_unstable();
+    assert_eq!(
+        answering_429, expected,
+        "429 means a rate limit, and only that"
+    );
+
+    let qps = DingTalkCode::from_code(90018).unwrap();
+    assert_eq!(qps, DingTalkCode::AppApiQpsLimitExceeded);
+    let help = qps.help(Lang::Zh);
+    assert!(help.contains("20 次"), "{help}");
+    assert!(qps
+        .entry()
+        .docs
+        .is_some_and(|docs| docs.contains("api-throttling")));
+}
+
+/// 60020: the egress IP allowlist, a setting of the app, never healed by retrying.
+#[test]
+fn the_ip_whitelist_code_points_to_the_egress_ip_setting() {
+    let code = DingTalkCode::from_code(60020).unwrap();
+    assert_eq!(code, DingTalkCode::IpNotInWhitelist);
+    let entry = code.entry();
+    assert_eq!(entry.http_status, 502);
+    assert!(!entry.retryable);
+    assert_eq!(entry.raised_by, RaisedBy::ServerApi);
+    for cause in [
+        "egress_ip_not_listed",
+        "egress_ip_list_empty",
+        "token_of_another_app",
+    ] {
+        assert!(entry.cause(cause).is_some(), "60020 has no cause {cause}");
+    }
+    let zh = code.help(Lang::Zh);
+    for text in ["开发配置 → 安全设置 → 服务端出口 IP", "request ip="] {
+        assert!(zh.contains(text), "{text} missing from {zh}");
+    }
+    assert!(code.help(Lang::En).contains("request ip="));
+}
+
+/// 50002: the visible scope is set per version in the developer console, not the admin console.
+#[test]
+fn the_visible_scope_advice_names_the_version_release_page() {
+    let code = DingTalkCode::from_code(50002).unwrap();
+    let en = code.help(Lang::En);
+    assert!(
+        en.contains("版本管理与发布") && en.contains("可使用范围"),
+        "{en}"
+    );
+    assert!(!en.contains("admin console"), "{en}");
+    assert!(!code.help(Lang::Zh).contains("管理后台"));
+    assert!(code
+        .entry()
+        .docs
+        .is_some_and(|docs| docs.contains("application-visible-range")));
+}
+
 #[test]
 fn a_number_can_mean_something_in_several_catalogs() {
     for code in KnownCode::all() {

@@ -1046,7 +1046,7 @@ async fn token_endpoint_faults_give_20_concurrent_logins_the_catalog_error_with_
             503,
             700401,
         ),
-        ("rate_limited", None, 429, 90002),
+        ("rate_limited", None, 429, 90018),
     ];
     for (name, fault, status, errcode) in cases {
         let mock = MockPlatform::builder()

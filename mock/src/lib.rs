@@ -28,7 +28,7 @@
 //!
 //! | endpoint | success | errors |
 //! |---|---|---|
-//! | `GET /gettoken?appkey=&appsecret=` | `access_token`, `expires_in: 7200`; the same token (renewed) while valid | 40089 bad key/secret, 90002 rate limit |
+//! | `GET /gettoken?appkey=&appsecret=` | `access_token`, `expires_in: 7200`; the same token (renewed) while valid | 40089 bad key/secret, 90018 rate limit (20 per second per app) |
 //! | `POST /topapi/v2/user/getuserinfo?access_token=` (JSON or form `code`) | `result{userid, unionid, associated_unionid, device_id, sys, sys_level, name}`, `request_id` | 41001 no token, 40014 unknown/expired token, 41026 no code, 40078 unknown/used/expired/wrong-kind/other-app code, 40079 a user outside the visible scope, resigned, frozen or unknown |
 //! | `GET /user/getuserinfo?access_token=&code=` | flat `userid, deviceId, is_sys, sys_level, name` | as above |
 //!

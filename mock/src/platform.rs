@@ -177,7 +177,7 @@ impl MockPlatformBuilder {
         self
     }
 
-    /// Token-endpoint calls allowed per second per app before DingTalk 90002 / Feishu 99991400
+    /// Token-endpoint calls allowed per second per app before DingTalk 90018 / Feishu 99991400
     /// (default 20; 0 = unlimited).
     pub fn token_rate_limit(mut self, per_second: u32) -> Self {
         self.config.token_rate_limit = Some(per_second);

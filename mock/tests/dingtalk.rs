@@ -332,7 +332,7 @@ async fn the_legacy_endpoint_answers_with_flat_keys() {
 }
 
 #[tokio::test]
-async fn more_gettoken_calls_per_second_than_the_limit_are_90002() {
+async fn more_gettoken_calls_per_second_than_the_limit_are_90018() {
     let mock = MockPlatform::builder()
         .demo()
         .token_rate_limit(3)
@@ -343,7 +343,7 @@ async fn more_gettoken_calls_per_second_than_the_limit_are_90002() {
         token(&mock).await;
     }
     let limited = token_for(&mock, demo::DINGTALK_APP_KEY, demo::DINGTALK_APP_SECRET).await;
-    assert_eq!(limited["errcode"], 90002);
+    assert_eq!(limited["errcode"], 90018);
     assert!(limited["errmsg"].as_str().unwrap().contains('3'));
     tokio::time::sleep(Duration::from_millis(1100)).await;
     token(&mock).await;

@@ -22,7 +22,7 @@ mod errcode {
     pub(super) const MISSING_CODE: i64 = 41026;
     pub(super) const NO_SUCH_CODE: i64 = 40078;
     pub(super) const NO_AUTH_INFO: i64 = 40079;
-    pub(super) const RATE_LIMITED: i64 = 90002;
+    pub(super) const RATE_LIMITED: i64 = 90018;
 }
 
 impl State {
