@@ -122,12 +122,16 @@ pub fn server_command_line(name: &'static str, about: &'static str) -> clap::Com
         .after_help(config::environment_help())
 }
 
-/// Prints the configuration's warnings and the backend's notes the way every binary does:
-/// warnings loudly on stderr, notes on stdout.
-pub fn print_startup(binary: &str, config: &Config, backend: &backend::RunningBackend) {
+/// Prints the configuration's warnings loudly on stderr, before anything starts (so that they
+/// are seen even when starting fails).
+pub fn print_warnings(binary: &str, config: &Config) {
     for warning in &config.warnings {
         eprintln!("{binary}: WARNING: {warning}");
     }
+}
+
+/// Prints what the operator should know about the started backend, on stdout.
+pub fn print_notes(backend: &backend::RunningBackend) {
     for note in backend.notes() {
         println!("note: {note}");
     }

@@ -5,8 +5,8 @@
 use std::process::ExitCode;
 
 use silent_login_examples::{
-    axum_demo, init_tracing, print_startup, server_command_line, shutdown_signal, Config,
-    StartError,
+    axum_demo, init_tracing, print_notes, print_warnings, server_command_line, shutdown_signal,
+    Config, StartError,
 };
 
 #[tokio::main]
@@ -29,9 +29,10 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), StartError> {
     let config = Config::from_env()?;
     let signal = shutdown_signal();
-    let server = axum_demo::serve(config.clone()).await?;
+    print_warnings("axum-demo", &config);
+    let server = axum_demo::serve(config).await?;
     let backend = server.backend();
-    print_startup("axum-demo", &config, backend);
+    print_notes(backend);
     for line in backend.emulator_banner("pick one in the page, or add ?mock_user=ID to its URL") {
         println!("{line}");
     }

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use silent_login::ProviderKind;
 use silent_login_examples::{
-    init_tracing, print_startup, server_command_line, shutdown_signal, tonic_demo, Config,
-    StartError,
+    init_tracing, print_notes, print_warnings, server_command_line, shutdown_signal, tonic_demo,
+    Config, StartError,
 };
 
 #[tokio::main]
@@ -30,9 +30,10 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), StartError> {
     let config = Config::from_env()?;
     let signal = shutdown_signal();
-    let server = tonic_demo::serve(config.clone()).await?;
+    print_warnings("tonic-demo", &config);
+    let server = tonic_demo::serve(config).await?;
     let backend = server.backend();
-    print_startup("tonic-demo", &config, backend);
+    print_notes(backend);
     for line in backend.emulator_banner("pass --user ID to tonic-client") {
         println!("{line}");
     }
