@@ -256,17 +256,6 @@ impl ConfigErrors {
     pub fn errors(&self) -> &[ConfigError] {
         &self.0
     }
-
-    /// The first mistake.
-    pub fn first(&self) -> Option<&ConfigError> {
-        self.0.first()
-    }
-}
-
-impl From<ConfigError> for ConfigErrors {
-    fn from(error: ConfigError) -> Self {
-        Self(vec![error])
-    }
 }
 
 impl fmt::Display for ConfigErrors {

@@ -60,12 +60,6 @@ impl From<ConfigErrors> for StartError {
     }
 }
 
-impl From<ConfigError> for StartError {
-    fn from(error: ConfigError) -> Self {
-        StartError::Config(error.into())
-    }
-}
-
 /// Logs to stderr, `RUST_LOG` style (default `info`), in colour only on a terminal (and never
 /// with `NO_COLOR` set), so that a log file or a pipe gets plain text.
 pub fn init_tracing() {
