@@ -12,6 +12,7 @@ use crate::authenticator::Authenticator;
 use crate::error::{Detail, Error};
 use crate::misconfig::Problems;
 use crate::session::SessionCheck;
+use crate::user_token::UserTokens;
 
 /// Whether a request without a valid session reaches the inner service.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -109,6 +110,8 @@ pub(crate) struct Config {
     pub(crate) expose_error_details: bool,
     /// Origins other than the request's own that may log in with cookies (no trailing slash).
     pub(crate) allowed_origins: Vec<String>,
+    /// Keep each session's user token, refreshed this long before it expires; `None`: keep none.
+    pub(crate) user_token_margin: Option<Duration>,
 }
 
 impl Default for Config {
@@ -126,6 +129,7 @@ impl Default for Config {
             max_concurrent_exchanges: crate::authenticator::DEFAULT_MAX_CONCURRENT_EXCHANGES,
             expose_error_details: false,
             allowed_origins: Vec::new(),
+            user_token_margin: None,
         }
     }
 }
@@ -213,4 +217,6 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) authenticator: Arc<Authenticator>,
     pub(crate) sessions: SessionCheck,
+    /// The sessions' user tokens, when the layer keeps them.
+    pub(crate) user_tokens: Option<UserTokens>,
 }

@@ -149,7 +149,7 @@ async fn issue_session(
     code: AuthCode,
     deadline: tokio::time::Instant,
 ) -> Result<(Session, String), LoginError> {
-    let identity = tokio::time::timeout_at(deadline, shared.authenticator.exchange(code))
+    let (identity, grant) = tokio::time::timeout_at(deadline, shared.authenticator.exchange_grant(code))
         .await
         .map_err(|_| {
             let limit = shared.config.login_timeout.as_millis();
@@ -177,6 +177,13 @@ async fn issue_session(
             format!("the session of `{user}` seals to {length} bytes, more than the {MAX_TOKEN_BYTES} a token may have"),
             format!("`{user}` 的会话封装后有 {length} 字节，超过了令牌最多允许的 {MAX_TOKEN_BYTES} 字节"),
         )));
+    }
+    if let (Some(user_tokens), Some(grant)) = (&shared.user_tokens, grant) {
+        // A session that could never hand out its user token is no login for an app that asked
+        // to keep them: refuse it while the front end can still get a new code.
+        user_tokens
+            .keep(&session.id, session.expires_at_ms, grant)
+            .await?;
     }
     Ok((session, token))
 }
@@ -236,6 +243,9 @@ pub(crate) async fn logout<ReqBody, ResBody>(
             tracing::warn!(request_id = %context.request_id, user = %session.identity.user_id, all, "logout could not record the revocation: {error}");
             return logout_failed_response(&error.into(), &context, &shared.config);
         }
+        if let Some(user_tokens) = &shared.user_tokens {
+            user_tokens.forget(&session.id).await;
+        }
         tracing::info!(user = %session.identity.user_id, all, "logged out");
     }
     logout_response(all, &context, &shared.config)
@@ -278,6 +288,9 @@ where
     let (identity, info) = session.into_parts();
     request.extensions_mut().insert(identity);
     request.extensions_mut().insert(info);
+    if let Some(user_tokens) = &shared.user_tokens {
+        request.extensions_mut().insert(user_tokens.clone());
+    }
     let mut response = inner.call(request).await?.map(ResponseBody::theirs);
     if let Ok(value) = HeaderValue::from_str(&token) {
         response.headers_mut().insert(GRPC_SESSION_TOKEN, value);

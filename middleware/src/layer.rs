@@ -15,6 +15,7 @@ use crate::provider::Provider;
 use crate::service::SilentLogin;
 use crate::session::{audience, KeyRing, RevocationPolicy, SessionCheck, SessionKey, Sessions};
 use crate::store::{MemoryStore, Store};
+use crate::user_token::{UserTokens, DEFAULT_USER_TOKEN_MARGIN};
 
 /// Adds silent login to a tower service: the login and logout endpoints, sessions on every
 /// other request, and catalog-explained errors over HTTP and gRPC.
@@ -53,6 +54,7 @@ impl SilentLoginLayer {
                 Authenticator::with_store(provider.clone(), store.clone()).outcome_keys(&keys),
             ),
             sessions: SessionCheck::new(keys, audience(provider.kind(), provider.app_id()), store),
+            user_tokens: None,
         };
         Self {
             provider,
@@ -109,11 +111,67 @@ impl SilentLoginLayer {
     fn rebuild_authenticator(mut self) -> Self {
         let provider = self.provider.clone();
         let shared = self.shared();
-        let authenticator = Authenticator::with_store(provider, shared.sessions.store.clone())
+        let authenticator = Authenticator::with_store(provider.clone(), shared.sessions.store.clone())
             .outcome_keys(&shared.sessions.keys)
             .max_concurrent_exchanges(shared.config.max_concurrent_exchanges);
         shared.authenticator = Arc::new(authenticator);
+        shared.user_tokens = shared.config.user_token_margin.map(|margin| {
+            UserTokens::new(
+                provider.clone(),
+                shared.sessions.store.clone(),
+                shared.authenticator.app_tokens().clone(),
+                &shared.sessions.keys,
+                &audience(provider.kind(), provider.app_id()),
+                margin,
+            )
+        });
         self
+    }
+
+    /// Keeps each session's user token (Feishu/Lark `user_access_token`) in the store, sealed
+    /// with a subkey of the session key ring, until the session ends — never in the cookie or
+    /// the browser. Handlers get it with the [`UserAccessToken`](crate::UserAccessToken) extractor or
+    /// [`UserTokens::get`], refreshed once per expiry across every replica (see
+    /// [`UserTokens`]). Refreshed [`DEFAULT_USER_TOKEN_MARGIN`] before it expires; see
+    /// [`SilentLoginLayer::user_token_margin`].
+    ///
+    /// The layer refuses to start when the provider issues no user tokens (DingTalk) or the store
+    /// cannot keep them.
+    ///
+    /// ```
+    /// # use silent_login::{Feishu, SilentLoginLayer};
+    /// let layer = SilentLoginLayer::new(Feishu::new("cli_a1b2c3", "secret")).keep_user_tokens();
+    /// assert!(layer.user_tokens().is_some());
+    /// ```
+    pub fn keep_user_tokens(self) -> Self {
+        let margin = self
+            .shared
+            .config
+            .user_token_margin
+            .unwrap_or(DEFAULT_USER_TOKEN_MARGIN);
+        self.user_token_margin(margin)
+    }
+
+    /// Keeps user tokens (see [`SilentLoginLayer::keep_user_tokens`]) and hands out only those
+    /// with at least `margin` left, refreshing first (default 60 s).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use silent_login::{Feishu, SilentLoginLayer};
+    /// let layer = SilentLoginLayer::new(Feishu::new("cli_a1b2c3", "secret"))
+    ///     .user_token_margin(Duration::from_secs(300));
+    /// # let _ = layer;
+    /// ```
+    pub fn user_token_margin(mut self, margin: Duration) -> Self {
+        self.config().user_token_margin = Some(margin);
+        self.rebuild_authenticator()
+    }
+
+    /// The sessions' user tokens, when the layer keeps them
+    /// ([`SilentLoginLayer::keep_user_tokens`]) — for tonic or hyper handlers; behind the layer
+    /// they are also in each authenticated request's extensions.
+    pub fn user_tokens(&self) -> Option<UserTokens> {
+        self.shared.user_tokens.clone()
     }
 
     /// The login endpoint (default `/api/login`).
@@ -404,6 +462,7 @@ impl SilentLoginLayer {
             self.provider.check_settings(),
             self.shared.config.check(),
             self.check_tenants(),
+            self.check_user_tokens(),
         ]
         .into_iter()
         .filter_map(Result::err)
@@ -413,6 +472,28 @@ impl SilentLoginLayer {
 }
 
 impl SilentLoginLayer {
+    fn check_user_tokens(&self) -> Result<(), Error> {
+        let mut problems = crate::misconfig::Problems::default();
+        if self.shared.config.user_token_margin.is_some() {
+            if !self.provider.issues_user_tokens() {
+                problems.invalid(Detail::new(
+                    format!(
+                        "keep_user_tokens: {} issues no user tokens to a login",
+                        self.provider.kind()
+                    ),
+                    format!("keep_user_tokens：{} 登录时不签发用户令牌", self.provider.kind()),
+                ));
+            }
+            if !self.shared.sessions.store.keeps_user_tokens() {
+                problems.invalid(Detail::new(
+                    "keep_user_tokens: the store cannot keep user tokens (Store::keeps_user_tokens is false)",
+                    "keep_user_tokens：当前存储不能保存用户令牌（Store::keeps_user_tokens 为 false）",
+                ));
+            }
+        }
+        problems.check()
+    }
+
     fn check_tenants(&self) -> Result<(), Error> {
         let mut problems = crate::misconfig::Problems::default();
         if self.shared.sessions.tenants.is_restricted()

@@ -29,6 +29,7 @@ pub mod store;
 mod testing;
 mod token_cache;
 mod upstream;
+mod user_token;
 
 pub use authenticator::{Authenticator, DEFAULT_MAX_CONCURRENT_EXCHANGES};
 pub use body::ResponseBody;
@@ -38,14 +39,15 @@ pub use future::ResponseFuture;
 pub use grpc::{ERROR_DOMAIN, GRPC_AUTH_CODE, GRPC_SESSION_TOKEN};
 pub use identity::{Identity, ProviderKind};
 pub use layer::SilentLoginLayer;
-pub use provider::{DingTalk, Feishu, Provider};
+pub use provider::{DingTalk, Feishu, FeishuOAuth, Provider};
 pub use rejection::IdentityRejection;
-pub use secret::{AppSecret, AppToken, AuthCode, UserToken, MAX_AUTH_CODE_LEN};
+pub use secret::{AppSecret, AppToken, AuthCode, RefreshToken, UserToken, MAX_AUTH_CODE_LEN};
 pub use service::SilentLogin;
 pub use session::{KeyRing, RevocationPolicy, Session, SessionInfo, SessionKey, Sessions};
 pub use store::{MemoryStore, Store};
 pub use token_cache::{FetchedToken, TokenCache, FETCH_FAILURE_BACKOFF};
 pub use upstream::HttpConfig;
+pub use user_token::{UserAccessToken, UserTokens, DEFAULT_USER_TOKEN_MARGIN};
 
 pub use silent_login_catalog as catalog;
 pub use silent_login_catalog::Lang;

@@ -80,6 +80,12 @@ platform_token!(
     UserToken
 );
 
+platform_token!(
+    /// A user's refresh token (Feishu `refresh_token`): it mints new user tokens and works
+    /// once. `Debug` prints `***`.
+    RefreshToken
+);
+
 /// The longest code we accept; platform codes are 32–64 characters.
 pub const MAX_AUTH_CODE_LEN: usize = 512;
 

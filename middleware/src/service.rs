@@ -100,6 +100,9 @@ where
                 let (identity, info) = session.into_parts();
                 request.extensions_mut().insert(identity);
                 request.extensions_mut().insert(info);
+                if let Some(user_tokens) = &self.shared.user_tokens {
+                    request.extensions_mut().insert(user_tokens.clone());
+                }
                 ResponseFuture::inner(self.inner.call(request))
             }
             Err(error) => {

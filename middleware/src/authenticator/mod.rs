@@ -18,7 +18,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use self::outcome::{Outcome, OutcomeSigner, Refused};
 use crate::error::{Detail, LoginError};
 use crate::identity::Identity;
-use crate::provider::Provider;
+use crate::provider::{Provider, UserGrant};
 use crate::secret::AuthCode;
 use crate::session::{audience, KeyRing, SessionKey};
 use crate::store::{CodeState, MemoryStore, Store};
@@ -35,7 +35,7 @@ const OUTCOME_KEPT: Duration = Duration::from_secs(15);
 /// Code exchanges in flight at once per authenticator, by default.
 pub const DEFAULT_MAX_CONCURRENT_EXCHANGES: usize = 64;
 
-type SharedExchange = Shared<BoxFuture<'static, Result<Identity, LoginError>>>;
+type SharedExchange = Shared<BoxFuture<'static, Result<Presented, LoginError>>>;
 type InFlight = Arc<Mutex<HashMap<String, SharedExchange>>>;
 
 /// Exchanges auth codes for identities: the heart of the layer, usable on its own.
@@ -109,6 +109,12 @@ impl Authenticator {
         &self.provider
     }
 
+    /// The app-token cache (a refresh of a user token through the historic Feishu endpoints
+    /// needs an app token too).
+    pub(crate) fn app_tokens(&self) -> &Arc<TokenCache> {
+        &self.tokens
+    }
+
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
@@ -127,6 +133,22 @@ impl Authenticator {
     /// deadline, a closed tab), so the ledger learns whether the code reached the platform and
     /// nothing stays behind. Concurrent presentations of the code share it.
     pub async fn exchange(&self, code: AuthCode) -> Result<Identity, LoginError> {
+        Ok(self.present(code).await?.identity)
+    }
+
+    /// Exchanges a code for the identity and, for the one presentation that asked first, the
+    /// user's token pair: concurrent presentations of one code share the identity, never the
+    /// pair (two sessions refreshing one refresh token would present it twice).
+    pub(crate) async fn exchange_grant(
+        &self,
+        code: AuthCode,
+    ) -> Result<(Identity, Option<UserGrant>), LoginError> {
+        let presented = self.present(code).await?;
+        let grant = presented.grant.lock().take();
+        Ok((presented.identity, grant))
+    }
+
+    async fn present(&self, code: AuthCode) -> Result<Presented, LoginError> {
         self.provider.check_settings()?;
         let fingerprint = code.fingerprint(self.provider.app_id());
         let exchange = {
@@ -180,7 +202,7 @@ impl Authenticator {
         &self,
         code: AuthCode,
         fingerprint: String,
-    ) -> impl std::future::Future<Output = Result<Identity, LoginError>> + Send + 'static {
+    ) -> impl std::future::Future<Output = Result<Presented, LoginError>> + Send + 'static {
         let provider = self.provider.clone();
         let store = self.store.clone();
         let tokens = self.tokens.clone();
@@ -205,11 +227,15 @@ impl Authenticator {
             };
             if !first {
                 return match shared.presented_elsewhere().await {
-                    Some(outcome) => outcome,
+                    Some(outcome) => outcome.map(Presented::without_grant),
                     None => Err(provider.code_already_used()),
                 };
             }
-            let result = provider.exchange(&code, &tokens).await;
+            let result = provider.exchange_grant(&code, &tokens).await;
+            let (result, grant) = match result {
+                Ok(exchanged) => (Ok(exchanged.identity), exchanged.grant),
+                Err(error) => (Err(error), None),
+            };
             match &result {
                 // The platform never saw the code: let the user try it again.
                 Err(error) if error.is_code_unused() => {
@@ -217,7 +243,28 @@ impl Authenticator {
                 }
                 _ => shared.finish(&result).await,
             }
-            result
+            result.map(|identity| Presented {
+                identity,
+                grant: Arc::new(Mutex::new(grant)),
+            })
+        }
+    }
+}
+
+/// A presented code's identity, and the user's token pair until one presentation takes it.
+#[derive(Clone, Debug)]
+struct Presented {
+    identity: Identity,
+    grant: Arc<Mutex<Option<UserGrant>>>,
+}
+
+impl Presented {
+    /// What another replica's exchange shares: the identity only (the pair never leaves the
+    /// replica that received it).
+    fn without_grant(identity: Identity) -> Self {
+        Self {
+            identity,
+            grant: Arc::new(Mutex::new(None)),
         }
     }
 }

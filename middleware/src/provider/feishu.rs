@@ -1,5 +1,6 @@
-//! Feishu (飞书) and Lark web apps: `app_access_token/internal`, `authen/v1/oidc/access_token`,
-//! `authen/v1/user_info`.
+//! Feishu (飞书) and Lark web apps: the code exchange through `authen/v2/oauth/token` (or the
+//! historic `app_access_token/internal` + `authen/v1/oidc/access_token`), `authen/v1/user_info`,
+//! and the refresh of the user's token through the same endpoint family.
 
 use std::time::Duration;
 
@@ -8,12 +9,13 @@ use serde_json::Value;
 use silent_login_catalog::FeishuCode;
 
 use super::{
-    already_presented, garbled, timed, trim_base, with_app_token, ExchangeFuture, Provider,
+    already_presented, garbled, timed, trim_base, with_app_token, Exchanged, ExchangeFuture,
+    GrantFuture, Provider, RefreshFuture, UserGrant,
 };
 use crate::error::{Detail, Error, LoginError, Upstream};
 use crate::identity::{Identity, ProviderKind};
 use crate::misconfig::Problems;
-use crate::secret::{AppSecret, AppToken, AuthCode, UserToken};
+use crate::secret::{AppSecret, AppToken, AuthCode, RefreshToken, UserToken};
 use crate::token_cache::{FetchedToken, TokenCache};
 use crate::upstream::{Envelope, HttpClient, HttpConfig};
 
@@ -26,6 +28,60 @@ pub const LARK_API_BASE: &str = "https://open.larksuite.com";
 /// official SDK does. 99991661 no token, 99991663/99991665 invalid tenant token, 99991664 invalid
 /// app token, 99991671 malformed token.
 const TOKEN_INVALID: &[i64] = &[99991661, 99991663, 99991664, 99991665, 99991671];
+
+/// The codes with which Feishu refuses a user token it issued: 99991677 expired, 99991668
+/// invalid or expired ("the server does not distinguish", per the official CLI), 20005 invalid
+/// (what `authen/v1/user_info` documents), 99991663 invalid (seen from `user_info`, not
+/// documented for user tokens). A handler that gets one of these from a Feishu API hands the
+/// token back ([`UserAccessToken::renew`](crate::UserAccessToken::renew)).
+pub const USER_TOKEN_REFUSED: &[i64] = &[99991677, 99991668, 20005, 99991663];
+
+/// Which of Feishu's OAuth endpoints exchanges codes and refreshes user tokens.
+///
+/// Feishu's documentation marks the v1 endpoints historic ("本接口已成为历史版本，不推荐使用") and
+/// points to `POST /open-apis/authen/v2/oauth/token`
+/// (<https://open.feishu.cn/document/authentication-management/access-token/get-user-access-token>),
+/// so v2 is the default.
+///
+/// ```
+/// use silent_login::{Feishu, FeishuOAuth};
+/// let feishu = Feishu::new("cli_a1b2c3", "app-secret").oauth(FeishuOAuth::V1);
+/// assert_eq!("v2".parse::<FeishuOAuth>(), Ok(FeishuOAuth::V2));
+/// # let _ = feishu;
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FeishuOAuth {
+    /// `POST /open-apis/authen/v1/oidc/access_token` with an `app_access_token` (historic);
+    /// refresh through `authen/v1/oidc/refresh_access_token`. Every login gets a refresh token.
+    V1,
+    /// `POST /open-apis/authen/v2/oauth/token` with `client_id` / `client_secret` in the body,
+    /// for the code and for the refresh. A refresh token only with `offline_access`.
+    #[default]
+    V2,
+}
+
+impl FeishuOAuth {
+    /// `v1` or `v2`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FeishuOAuth::V1 => "v1",
+            FeishuOAuth::V2 => "v2",
+        }
+    }
+}
+
+impl std::str::FromStr for FeishuOAuth {
+    type Err = String;
+
+    /// `v1` or `v2` (any case); anything else names the two.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "v1" => Ok(FeishuOAuth::V1),
+            "v2" => Ok(FeishuOAuth::V2),
+            _ => Err(format!("`{text}` is not a Feishu OAuth version: use v1 or v2")),
+        }
+    }
+}
 
 /// Feishu or Lark silent login for a self-built (自建) web app.
 ///
@@ -42,6 +98,7 @@ pub struct Feishu {
     secret: AppSecret,
     api_base: String,
     http: HttpClient,
+    oauth: FeishuOAuth,
 }
 
 impl Feishu {
@@ -54,6 +111,7 @@ impl Feishu {
             secret: AppSecret::new(app_secret),
             api_base: FEISHU_API_BASE.to_owned(),
             http: HttpClient::new(HttpConfig::default()),
+            oauth: FeishuOAuth::default(),
         }
     }
 
@@ -72,6 +130,19 @@ impl Feishu {
     pub fn api_base(mut self, base: impl Into<String>) -> Self {
         self.api_base = trim_base(base);
         self
+    }
+
+    /// Which OAuth endpoints exchange codes and refresh user tokens (default
+    /// [`FeishuOAuth::V2`]).
+    #[must_use]
+    pub fn oauth(mut self, oauth: FeishuOAuth) -> Self {
+        self.oauth = oauth;
+        self
+    }
+
+    /// The OAuth endpoints in use.
+    pub fn oauth_version(&self) -> FeishuOAuth {
+        self.oauth
     }
 
     /// Timeouts and limits of the calls to the platform.
@@ -121,30 +192,68 @@ impl Feishu {
         })
     }
 
-    async fn user_access_token(
+    /// The historic exchange (and refresh): `authen/v1/oidc/*` with the app token.
+    async fn oidc_grant(
         &self,
         app_token: &AppToken,
-        code: &AuthCode,
-    ) -> Result<UserToken, LoginError> {
-        let url = format!("{}/open-apis/authen/v1/oidc/access_token", self.api_base);
-        let request = self.http.post(&url).bearer_auth(app_token.expose()).json(
-            &serde_json::json!({ "grant_type": "authorization_code", "code": code.expose() }),
-        );
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<UserGrant, LoginError> {
+        let url = format!("{}/open-apis/authen/v1/oidc/{path}", self.api_base);
+        let request = self
+            .http
+            .post(&url)
+            .bearer_auth(app_token.expose())
+            .json(&body);
         let response = timed(
-            "feishu.oidc_access_token",
+            "feishu.oidc",
             self.http.send_json::<DataEnvelope<UserTokenData>>(request),
         )
         .await?;
         let body = response.body;
         check(body.code, body.msg, body.error, response.request_id)?;
-        let token = body
-            .data
-            .and_then(|data| data.access_token)
-            .filter(|token| !token.is_empty());
-        token.map(UserToken::new).ok_or_else(|| {
+        body.data
+            .and_then(UserTokenData::into_grant)
+            .ok_or_else(|| {
+                garbled(Detail::new(
+                    format!("oidc/{path} answered without access_token"),
+                    format!("oidc/{path} 的应答中没有 access_token"),
+                ))
+            })
+    }
+
+    /// The current exchange (and refresh): `authen/v2/oauth/token`, the app's credentials in the
+    /// body, a flat answer.
+    async fn v2_grant(&self, grant: [(&str, &str); 2]) -> Result<UserGrant, LoginError> {
+        let url = format!("{}/open-apis/authen/v2/oauth/token", self.api_base);
+        let mut body = serde_json::Map::new();
+        for (key, value) in grant {
+            body.insert(key.to_owned(), Value::String(value.to_owned()));
+        }
+        body.insert("client_id".to_owned(), Value::String(self.app_id.clone()));
+        body.insert(
+            "client_secret".to_owned(),
+            Value::String(self.secret.expose().to_owned()),
+        );
+        let request = self.http.post(&url).json(&body);
+        let response = timed(
+            "feishu.oauth_token",
+            self.http.send_json::<OAuthTokenAnswer>(request),
+        )
+        .await?;
+        let answer = response.body;
+        if answer.code != Some(0) {
+            let message = match (&answer.error, &answer.error_description) {
+                (Some(error), Some(description)) => format!("{error}: {description}"),
+                (Some(text), None) | (None, Some(text)) => text.clone(),
+                (None, None) => String::new(),
+            };
+            check(answer.code, message, None, response.request_id)?;
+        }
+        answer.into_grant().ok_or_else(|| {
             garbled(Detail::new(
-                "oidc/access_token answered without access_token",
-                "oidc/access_token 的应答中没有 access_token",
+                "oauth/token answered without access_token",
+                "oauth/token 的应答中没有 access_token",
             ))
         })
     }
@@ -202,15 +311,62 @@ impl Feishu {
         &self,
         code: &AuthCode,
         tokens: &TokenCache,
-    ) -> Result<Identity, LoginError> {
-        let key = self.cache_key();
-        let fetch = || self.fetch_token();
-        let user_token =
-            with_app_token(tokens, &key, TOKEN_INVALID, fetch, |app_token| async move {
-                self.user_access_token(&app_token, code).await
-            })
-            .await?;
-        self.user_info(&user_token).await
+    ) -> Result<Exchanged, LoginError> {
+        let grant = match self.oauth {
+            FeishuOAuth::V1 => {
+                let key = self.cache_key();
+                let fetch = || self.fetch_token();
+                with_app_token(tokens, &key, TOKEN_INVALID, fetch, |app_token| async move {
+                    let body = serde_json::json!({
+                        "grant_type": "authorization_code",
+                        "code": code.expose(),
+                    });
+                    self.oidc_grant(&app_token, "access_token", body).await
+                })
+                .await?
+            }
+            FeishuOAuth::V2 => {
+                self.v2_grant([
+                    ("grant_type", "authorization_code"),
+                    ("code", code.expose()),
+                ])
+                .await?
+            }
+        };
+        let identity = self.user_info(&grant.access_token).await?;
+        Ok(Exchanged {
+            identity,
+            grant: Some(grant),
+        })
+    }
+
+    async fn refresh(
+        &self,
+        refresh: &RefreshToken,
+        tokens: &TokenCache,
+    ) -> Result<UserGrant, LoginError> {
+        match self.oauth {
+            FeishuOAuth::V1 => {
+                let key = self.cache_key();
+                let fetch = || self.fetch_token();
+                with_app_token(tokens, &key, TOKEN_INVALID, fetch, |app_token| async move {
+                    let body = serde_json::json!({
+                        "grant_type": "refresh_token",
+                        "refresh_token": refresh.expose(),
+                    });
+                    self.oidc_grant(&app_token, "refresh_access_token", body)
+                        .await
+                })
+                .await
+            }
+            FeishuOAuth::V2 => {
+                self.v2_grant([
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.expose()),
+                ])
+                .await
+            }
+        }
     }
 }
 
@@ -224,7 +380,23 @@ impl Provider for Feishu {
     }
 
     fn exchange<'a>(&'a self, code: &'a AuthCode, tokens: &'a TokenCache) -> ExchangeFuture<'a> {
+        Box::pin(async move { Ok(self.exchange_code(code, tokens).await?.identity) })
+    }
+
+    fn exchange_grant<'a>(&'a self, code: &'a AuthCode, tokens: &'a TokenCache) -> GrantFuture<'a> {
         Box::pin(self.exchange_code(code, tokens))
+    }
+
+    fn issues_user_tokens(&self) -> bool {
+        true
+    }
+
+    fn refresh_user_token<'a>(
+        &'a self,
+        refresh: &'a RefreshToken,
+        tokens: &'a TokenCache,
+    ) -> RefreshFuture<'a> {
+        Box::pin(self.refresh(refresh, tokens))
     }
 
     fn check_settings(&self) -> Result<(), Error> {
@@ -250,9 +422,11 @@ impl Provider for Feishu {
     }
 
     fn code_already_used(&self) -> LoginError {
-        LoginError::new(FeishuCode::AuthCodeInvalid)
-            .with_cause("code_used")
-            .with_detail(already_presented())
+        let error = match self.oauth {
+            FeishuOAuth::V1 => LoginError::new(FeishuCode::AuthCodeInvalid),
+            FeishuOAuth::V2 => LoginError::new(FeishuCode::AuthCodeAlreadyUsed),
+        };
+        error.with_cause("code_used").with_detail(already_presented())
     }
 }
 
@@ -319,9 +493,69 @@ struct ErrorObject {
     log_id: Option<String>,
 }
 
+/// The token fields of `authen/v1/oidc/*`'s `data`.
 #[derive(Debug, Deserialize)]
 struct UserTokenData {
     access_token: Option<String>,
+    expires_in: Option<u64>,
+    refresh_token: Option<String>,
+    refresh_expires_in: Option<u64>,
+    scope: Option<String>,
+}
+
+/// Feishu's user tokens live about two hours ("有效期为 2 小时左右"); when an answer leaves
+/// `expires_in` out, assume less.
+const USER_TOKEN_FALLBACK_LIFETIME: u64 = 3600;
+
+impl UserTokenData {
+    fn into_grant(self) -> Option<UserGrant> {
+        let access_token = self.access_token.filter(|token| !token.is_empty())?;
+        Some(UserGrant {
+            access_token: UserToken::new(access_token),
+            expires_in: Duration::from_secs(
+                self.expires_in.unwrap_or(USER_TOKEN_FALLBACK_LIFETIME),
+            ),
+            refresh_token: self
+                .refresh_token
+                .filter(|token| !token.is_empty())
+                .map(RefreshToken::new),
+            refresh_expires_in: self.refresh_expires_in.map(Duration::from_secs),
+            scope: self.scope,
+        })
+    }
+}
+
+/// `authen/v2/oauth/token`: flat, success `{code: 0, access_token, …}`, failure `{code, error,
+/// error_description}` (HTTP 400, 500 for 20050, 503 for 20072).
+#[derive(Debug, Deserialize)]
+struct OAuthTokenAnswer {
+    code: Option<i64>,
+    access_token: Option<String>,
+    expires_in: Option<u64>,
+    refresh_token: Option<String>,
+    refresh_token_expires_in: Option<u64>,
+    scope: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+impl OAuthTokenAnswer {
+    fn into_grant(self) -> Option<UserGrant> {
+        UserTokenData {
+            access_token: self.access_token,
+            expires_in: self.expires_in,
+            refresh_token: self.refresh_token,
+            refresh_expires_in: self.refresh_token_expires_in,
+            scope: self.scope,
+        }
+        .into_grant()
+    }
+}
+
+impl Envelope for OAuthTokenAnswer {
+    fn has_code(&self) -> bool {
+        self.code.is_some()
+    }
 }
 
 #[derive(Debug, Deserialize)]

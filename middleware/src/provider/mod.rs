@@ -1,13 +1,16 @@
 //! The open platforms: each turns a one-time auth code into an [`Identity`].
 //!
 //! [`DingTalk`] calls `gettoken` and `topapi/v2/user/getuserinfo`; [`Feishu`] (and Lark) calls
-//! `auth/v3/app_access_token/internal`, `authen/v1/oidc/access_token` and `authen/v1/user_info`.
+//! `authen/v2/oauth/token` (or the historic `auth/v3/app_access_token/internal` +
+//! `authen/v1/oidc/access_token`, see [`FeishuOAuth`]) and `authen/v1/user_info`, and keeps the
+//! user's token pair ([`UserGrant`]) for [`UserTokens`](crate::UserTokens).
 //! Both cache the app token in a [`TokenCache`], evict it and retry once when
 //! the platform calls it invalid, and never retry the code exchange after the platform answered
 //! about the code.
 
 mod dingtalk;
 mod feishu;
+mod grant;
 
 use std::fmt;
 use std::future::Future;
@@ -15,16 +18,24 @@ use std::pin::Pin;
 use std::time::Instant;
 
 pub use dingtalk::{DingTalk, DINGTALK_API_BASE};
-pub use feishu::{Feishu, FEISHU_API_BASE, LARK_API_BASE};
+pub use feishu::{Feishu, FeishuOAuth, FEISHU_API_BASE, LARK_API_BASE, USER_TOKEN_REFUSED};
+pub use grant::{Exchanged, UserGrant};
 
 use crate::error::{Detail, Error, LoginError};
 use crate::identity::{Identity, ProviderKind};
-use crate::secret::AuthCode;
+use crate::secret::{AuthCode, RefreshToken};
 use crate::token_cache::TokenCache;
 
 /// The future [`Provider::exchange`] returns.
 pub type ExchangeFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Identity, LoginError>> + Send + 'a>>;
+
+/// The future [`Provider::exchange_grant`] returns.
+pub type GrantFuture<'a> = Pin<Box<dyn Future<Output = Result<Exchanged, LoginError>> + Send + 'a>>;
+
+/// The future [`Provider::refresh_user_token`] returns.
+pub type RefreshFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<UserGrant, LoginError>> + Send + 'a>>;
 
 /// An open platform that can exchange a front-end auth code for the user's identity.
 ///
@@ -36,6 +47,37 @@ pub trait Provider: Send + Sync + fmt::Debug + 'static {
     fn app_id(&self) -> &str;
     /// Exchanges `code` for the identity, with app tokens from `tokens`.
     fn exchange<'a>(&'a self, code: &'a AuthCode, tokens: &'a TokenCache) -> ExchangeFuture<'a>;
+    /// Exchanges `code` for the identity and the user's own token, where the platform issues
+    /// one. By default: [`Provider::exchange`], no token.
+    fn exchange_grant<'a>(&'a self, code: &'a AuthCode, tokens: &'a TokenCache) -> GrantFuture<'a> {
+        Box::pin(async move {
+            let identity = self.exchange(code, tokens).await?;
+            Ok(Exchanged {
+                identity,
+                grant: None,
+            })
+        })
+    }
+    /// Whether [`Provider::exchange_grant`] yields user tokens this provider can refresh.
+    fn issues_user_tokens(&self) -> bool {
+        false
+    }
+    /// Presents `refresh` (once: the platform kills it) for the user's next token pair. By
+    /// default the provider has none to refresh: `Misconfigured`.
+    fn refresh_user_token<'a>(
+        &'a self,
+        refresh: &'a RefreshToken,
+        tokens: &'a TokenCache,
+    ) -> RefreshFuture<'a> {
+        let _ = (refresh, tokens);
+        Box::pin(std::future::ready(Err(LoginError::new(
+            silent_login_catalog::SilentLoginCode::Misconfigured,
+        )
+        .with_detail(Detail::new(
+            "this provider issues no user tokens to refresh",
+            "这个平台不签发可刷新的用户令牌",
+        )))))
+    }
     /// Whether the provider's settings can work (`Misconfigured` naming each bad setting); the
     /// layer refuses to start otherwise.
     fn check_settings(&self) -> Result<(), Error> {
@@ -55,6 +97,19 @@ impl<P: Provider + ?Sized> Provider for std::sync::Arc<P> {
     }
     fn exchange<'a>(&'a self, code: &'a AuthCode, tokens: &'a TokenCache) -> ExchangeFuture<'a> {
         (**self).exchange(code, tokens)
+    }
+    fn exchange_grant<'a>(&'a self, code: &'a AuthCode, tokens: &'a TokenCache) -> GrantFuture<'a> {
+        (**self).exchange_grant(code, tokens)
+    }
+    fn issues_user_tokens(&self) -> bool {
+        (**self).issues_user_tokens()
+    }
+    fn refresh_user_token<'a>(
+        &'a self,
+        refresh: &'a RefreshToken,
+        tokens: &'a TokenCache,
+    ) -> RefreshFuture<'a> {
+        (**self).refresh_user_token(refresh, tokens)
     }
     fn check_settings(&self) -> Result<(), Error> {
         (**self).check_settings()

@@ -28,6 +28,7 @@ pub const MAX_CODES: usize = 100_000;
 pub struct MemoryStore {
     tokens: Mutex<Tokens>,
     codes: Mutex<ExpiringMap<()>>,
+    user_tokens: Mutex<ExpiringMap<String>>,
     code_cap: usize,
     /// Apart, and read-locked: every authenticated request reads it, logouts rarely write it.
     revoked: RwLock<Revoked>,
@@ -64,6 +65,7 @@ impl MemoryStore {
         Self {
             tokens: Mutex::default(),
             codes: Mutex::default(),
+            user_tokens: Mutex::default(),
             code_cap: cap.max(1),
             revoked: RwLock::default(),
         }
@@ -86,6 +88,9 @@ impl MemoryStore {
         self.len() == 0
     }
 }
+
+/// How many locks the map holds before expired ones are swept.
+const STALE_LOCK_SWEEP: usize = 1024;
 
 fn ready<T: Send + 'static>(value: T) -> StoreFuture<'static, T> {
     Box::pin(std::future::ready(Ok(value)))
@@ -132,7 +137,11 @@ impl Store for MemoryStore {
             return ready(None);
         }
         let holder = crate::secret::random_id();
-        // One lock per app token: the map is as small as the number of apps.
+        // One lock per app token and per session refreshing its user token; holders unlock,
+        // and what a dropped future left behind goes once the map grows.
+        if tokens.locks.len() >= STALE_LOCK_SWEEP {
+            tokens.locks.retain(|_, (_, until)| *until > now);
+        }
         tokens.locks.insert(
             key.to_owned(),
             (holder.clone(), now + ttl.as_millis() as u64),
@@ -149,6 +158,41 @@ impl Store for MemoryStore {
         {
             tokens.locks.remove(key);
         }
+        ready(())
+    }
+
+    fn keeps_user_tokens(&self) -> bool {
+        true
+    }
+
+    fn load_user_token<'a>(&'a self, session_id: &'a str) -> StoreFuture<'a, Option<String>> {
+        let record = self
+            .user_tokens
+            .lock()
+            .get(session_id, now_ms())
+            .cloned();
+        ready(record)
+    }
+
+    fn save_user_token<'a>(
+        &'a self,
+        session_id: &'a str,
+        sealed: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, ()> {
+        let now = now_ms();
+        let mut records = self.user_tokens.lock();
+        records.prune(now);
+        records.insert(
+            session_id.to_owned(),
+            sealed.to_owned(),
+            now + ttl.as_millis() as u64,
+        );
+        ready(())
+    }
+
+    fn delete_user_token<'a>(&'a self, session_id: &'a str) -> StoreFuture<'a, ()> {
+        self.user_tokens.lock().remove(session_id);
         ready(())
     }
 

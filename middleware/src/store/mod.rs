@@ -1,4 +1,5 @@
-//! What replicas must share: app tokens, fingerprints of presented codes, and revocations.
+//! What replicas must share: app tokens, fingerprints of presented codes, revocations, and the
+//! users' own tokens (sealed).
 //!
 //! Sessions themselves are sealed tokens any replica with the key can open; a [`Store`] holds only
 //! what sealing cannot: which tokens are cached, which codes were already presented, and which
@@ -117,6 +118,32 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     fn is_live(&self) -> bool {
         true
     }
+    /// Whether this store keeps user tokens ([`Store::load_user_token`] and its siblings); a
+    /// layer told to keep them refuses to start with a store that cannot.
+    fn keeps_user_tokens(&self) -> bool {
+        false
+    }
+    /// The sealed user-token record of session `session_id`, if there is one. Records are
+    /// opaque to the store: sealed with a key of the session key ring, bound to their session.
+    fn load_user_token<'a>(&'a self, session_id: &'a str) -> StoreFuture<'a, Option<String>> {
+        let _ = session_id;
+        Box::pin(std::future::ready(Err(no_user_tokens())))
+    }
+    /// Keeps the sealed record of session `session_id` for `ttl` (the session's remaining life).
+    fn save_user_token<'a>(
+        &'a self,
+        session_id: &'a str,
+        sealed: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, ()> {
+        let _ = (session_id, sealed, ttl);
+        Box::pin(std::future::ready(Err(no_user_tokens())))
+    }
+    /// Forgets the record of session `session_id` (logout).
+    fn delete_user_token<'a>(&'a self, session_id: &'a str) -> StoreFuture<'a, ()> {
+        let _ = session_id;
+        Box::pin(std::future::ready(Err(no_user_tokens())))
+    }
     /// Whether other processes share this store. Then the token cache asks the store and takes
     /// the refresh lock, and a code another process is exchanging is waited for; a
     /// process-local store skips all of that (one process coordinates in memory).
@@ -134,6 +161,10 @@ pub enum CodeState {
     Pending,
     /// Its exchange ended; the outcome while it is still kept for concurrent presenters.
     Done(Option<String>),
+}
+
+fn no_user_tokens() -> StoreError {
+    StoreError("this store does not keep user tokens".to_owned())
 }
 
 /// Now, in Unix milliseconds.

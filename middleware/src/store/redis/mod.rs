@@ -364,6 +364,47 @@ impl Store for RedisStore {
         })
     }
 
+    fn keeps_user_tokens(&self) -> bool {
+        true
+    }
+
+    fn load_user_token<'a>(&'a self, session_id: &'a str) -> StoreFuture<'a, Option<String>> {
+        Box::pin(async move {
+            let redis_key = self.key("user_token", session_id);
+            self.run("load_user_token", |mut c| async move { c.get(redis_key).await })
+                .await
+        })
+    }
+
+    fn save_user_token<'a>(
+        &'a self,
+        session_id: &'a str,
+        sealed: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let ttl = ttl.as_millis() as u64;
+            if ttl == 0 {
+                return Ok(());
+            }
+            let redis_key = self.key("user_token", session_id);
+            self.run("save_user_token", |mut c| async move {
+                c.pset_ex::<_, _, ()>(redis_key, sealed, ttl).await
+            })
+            .await
+        })
+    }
+
+    fn delete_user_token<'a>(&'a self, session_id: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let redis_key = self.key("user_token", session_id);
+            self.run("delete_user_token", |mut c| async move {
+                c.del::<_, ()>(redis_key).await
+            })
+            .await
+        })
+    }
+
     fn mark_code<'a>(&'a self, fingerprint: &'a str, ttl: Duration) -> StoreFuture<'a, bool> {
         Box::pin(async move {
             let redis_key = self.key("code", fingerprint);
