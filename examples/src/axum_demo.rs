@@ -1,5 +1,6 @@
 //! The axum demo: an H5 page that logs in with the platform's JSAPI, `GET /api/me` behind the
-//! layer, and `/healthz`. [`serve`] runs it in-process (the binary and the tests share it).
+//! layer (and, for Feishu/Lark, `GET /api/me/profile` with the user's own token), and
+//! `/healthz`. [`serve`] runs it in-process (the binary and the tests share it).
 
 use std::future::Future;
 use std::io;
@@ -41,6 +42,8 @@ pub struct PageConfig {
     pub jsapi_url: String,
     /// Whether the emulator stands in for the platform (the page says so).
     pub emulated: bool,
+    /// Feishu/Lark: the `scopeList` the page passes to `tt.requestAccess` (`FEISHU_SCOPES`).
+    pub scope_list: Vec<String>,
 }
 
 impl PageConfig {
@@ -65,6 +68,10 @@ impl PageConfig {
             app_id,
             jsapi_url,
             emulated: backend.emulator().is_some(),
+            scope_list: match config.provider {
+                ProviderKind::DingTalk => Vec::new(),
+                ProviderKind::Feishu | ProviderKind::Lark => config.feishu_scopes.clone(),
+            },
         }
     }
 
@@ -121,6 +128,7 @@ pub fn router(backend: &RunningBackend, page: &PageConfig) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(move || readyz(readiness.clone())))
         .route("/api/me", get(me))
+        .merge(profile_route(backend))
         .layer(
             backend
                 .layer()
@@ -143,6 +151,16 @@ fn asset(content_type: &'static str, body: String) -> Response {
         body,
     )
         .into_response()
+}
+
+/// Feishu/Lark: `GET /api/me/profile`, Feishu's `user_info` called as the user.
+fn profile_route(backend: &RunningBackend) -> Router {
+    match backend.feishu_api_base() {
+        Some(api_base) => Router::new()
+            .route("/api/me/profile", get(crate::profile::profile))
+            .with_state(crate::profile::ProfileApi::new(api_base)),
+        None => Router::new(),
+    }
 }
 
 /// `GET /api/me`: the identity the layer verified.

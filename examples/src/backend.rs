@@ -19,6 +19,7 @@ pub struct RunningBackend {
     layer: SilentLoginLayer,
     emulator: Option<MockPlatform>,
     client_id: String,
+    feishu_api_base: Option<String>,
     notes: Vec<String>,
 }
 
@@ -37,7 +38,8 @@ impl RunningBackend {
             }
             Backend::Feishu(app) => {
                 let provider = feishu(config.provider, &app.app_id, app.app_secret.expose())
-                    .api_base(&app.api_base);
+                    .api_base(&app.api_base)
+                    .oauth(config.feishu_oauth);
                 (Arc::new(provider), None, app.app_id.clone())
             }
             Backend::Emulator => {
@@ -58,7 +60,8 @@ impl RunningBackend {
                     platform => (
                         Arc::new(
                             feishu(platform, demo::FEISHU_APP_ID, demo::FEISHU_APP_SECRET)
-                                .api_base(mock.base_url()),
+                                .api_base(mock.base_url())
+                                .oauth(config.feishu_oauth),
                         ),
                         demo::FEISHU_APP_ID,
                     ),
@@ -96,13 +99,33 @@ impl RunningBackend {
             None => layer,
         };
         let layer = with_store(layer, &config.store, &mut notes).await?;
+        // Feishu/Lark: keep each session's user token for /api/me/profile (Redis or memory, as
+        // the sessions' other shared state).
+        let layer = match config.provider {
+            ProviderKind::DingTalk => layer,
+            ProviderKind::Feishu | ProviderKind::Lark => layer.keep_user_tokens(),
+        };
+        let feishu_api_base = match (&config.backend, &emulator) {
+            (Backend::Feishu(app), _) => Some(app.api_base.clone()),
+            (Backend::Emulator, Some(mock)) if config.provider != ProviderKind::DingTalk => {
+                Some(mock.base_url().to_owned())
+            }
+            _ => None,
+        };
         Ok(Self {
             provider: config.provider,
             layer,
             emulator,
             client_id,
+            feishu_api_base,
             notes,
         })
+    }
+
+    /// The Feishu/Lark API the user's token is good for (the emulator's, or the real one);
+    /// `None` for DingTalk.
+    pub fn feishu_api_base(&self) -> Option<&str> {
+        self.feishu_api_base.as_deref()
     }
 
     /// The platform users log in with.

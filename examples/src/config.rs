@@ -10,7 +10,7 @@ use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
 
 use silent_login::provider::{DINGTALK_API_BASE, FEISHU_API_BASE, LARK_API_BASE};
-use silent_login::{AppSecret, KeyRing, ProviderKind};
+use silent_login::{AppSecret, FeishuOAuth, KeyRing, ProviderKind};
 
 /// One environment variable the examples read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,7 +22,7 @@ pub struct Variable {
 }
 
 /// Every variable the examples read, in the order `--help` lists them.
-pub const VARIABLES: [Variable; 13] = [
+pub const VARIABLES: [Variable; 15] = [
     Variable {
         name: "SILENT_LOGIN_PROVIDER",
         help: "dingtalk, feishu or lark (default: the platform whose credentials are set, else dingtalk)",
@@ -54,6 +54,14 @@ pub const VARIABLES: [Variable; 13] = [
     Variable {
         name: "FEISHU_API_BASE",
         help: "the Feishu API (default https://open.feishu.cn; lark: https://open.larksuite.com)",
+    },
+    Variable {
+        name: "FEISHU_OAUTH",
+        help: "v2 (default: POST /open-apis/authen/v2/oauth/token, Feishu's current endpoint) or v1 (the historic authen/v1/oidc endpoints)",
+    },
+    Variable {
+        name: "FEISHU_SCOPES",
+        help: "the scopeList the page passes to tt.requestAccess, space or comma separated (default: none = identity only); offline_access lets the server refresh the user's token",
     },
     Variable {
         name: "SILENT_LOGIN_SESSION_KEY",
@@ -215,6 +223,10 @@ pub struct Config {
     pub jsapi_url: Option<String>,
     /// `SILENT_LOGIN_ALLOWED_ORIGIN`: a front end's origin allowed to log in with cookies.
     pub allowed_origin: Option<String>,
+    /// `FEISHU_OAUTH`: which Feishu endpoints exchange codes and refresh user tokens.
+    pub feishu_oauth: FeishuOAuth,
+    /// `FEISHU_SCOPES`: the page's `tt.requestAccess` scope list.
+    pub feishu_scopes: Vec<String>,
     /// What was legal but probably not meant; the binaries print these at startup.
     pub warnings: Vec<ConfigWarning>,
 }
@@ -388,6 +400,18 @@ impl Config {
         let allowed_origin = vars
             .get("SILENT_LOGIN_ALLOWED_ORIGIN")
             .and_then(|origin| read.check(origin_of("SILENT_LOGIN_ALLOWED_ORIGIN", origin)));
+        let feishu_oauth = vars
+            .get("FEISHU_OAUTH")
+            .and_then(|text| {
+                read.check(text.parse::<FeishuOAuth>().map_err(|_| {
+                    ConfigError::new("FEISHU_OAUTH", format!("`{text}` is neither v1 nor v2"))
+                }))
+            })
+            .unwrap_or_default();
+        let feishu_scopes = vars
+            .get("FEISHU_SCOPES")
+            .and_then(|text| read.check(scope_list(&text)))
+            .unwrap_or_default();
         unknown_variables(&vars, &mut read);
         match (backend, store, listen, read.errors.is_empty()) {
             (Some(backend), Some(store), Some(listen), true) => Ok(Self {
@@ -398,6 +422,8 @@ impl Config {
                 listen,
                 jsapi_url,
                 allowed_origin,
+                feishu_oauth,
+                feishu_scopes,
                 warnings: read.warnings,
             }),
             _ => Err(ConfigErrors(read.errors)),
@@ -415,6 +441,8 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             jsapi_url: None,
             allowed_origin: None,
+            feishu_oauth: FeishuOAuth::default(),
+            feishu_scopes: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -597,7 +625,13 @@ fn feishu(vars: &Vars, provider: ProviderKind, read: &mut Reading) -> Option<Bac
 fn unselected_credentials(vars: &Vars, provider: ProviderKind, read: &mut Reading) {
     let (ignored, selected_by, use_them) = match provider {
         ProviderKind::DingTalk => (
-            vars.set(&["FEISHU_APP_ID", "FEISHU_APP_SECRET", "FEISHU_API_BASE"]),
+            vars.set(&[
+                "FEISHU_APP_ID",
+                "FEISHU_APP_SECRET",
+                "FEISHU_API_BASE",
+                "FEISHU_OAUTH",
+                "FEISHU_SCOPES",
+            ]),
             "DingTalk",
             "SILENT_LOGIN_PROVIDER=feishu (or lark)",
         ),
@@ -745,6 +779,34 @@ fn session_keys(vars: &Vars, read: &mut Reading) -> Option<KeyRing> {
 }
 
 /// `None`: a mistake was recorded.
+/// `offline_access contact:user.base:readonly` or `a,b`: each scope once, no odd characters
+/// (the v2 token endpoint refuses duplicates with 20067).
+fn scope_list(text: &str) -> Result<Vec<String>, ConfigError> {
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in text.split(|c: char| c == ',' || c.is_whitespace()) {
+        if scope.is_empty() {
+            continue;
+        }
+        if !scope
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '_' | '-'))
+        {
+            return Err(ConfigError::new(
+                "FEISHU_SCOPES",
+                format!("`{scope}` is not a scope name such as offline_access or contact:user.base:readonly"),
+            ));
+        }
+        if scopes.iter().any(|seen| seen == scope) {
+            return Err(ConfigError::new(
+                "FEISHU_SCOPES",
+                format!("`{scope}` is listed twice (Feishu refuses duplicate scopes with 20067)"),
+            ));
+        }
+        scopes.push(scope.to_owned());
+    }
+    Ok(scopes)
+}
+
 fn store(vars: &Vars, redis_built_in: bool, read: &mut Reading) -> Option<StoreConfig> {
     let Some(url) = vars.get("REDIS_URL") else {
         return Some(StoreConfig::Memory);

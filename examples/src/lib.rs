@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 pub mod axum_demo;
 pub mod backend;
 pub mod config;
+pub mod profile;
 pub mod tonic_demo;
 
 /// The generated `whoami.v1` messages, client and server (`proto/whoami.proto`).

@@ -149,17 +149,18 @@ async fn issue_session(
     code: AuthCode,
     deadline: tokio::time::Instant,
 ) -> Result<(Session, String), LoginError> {
-    let (identity, grant) = tokio::time::timeout_at(deadline, shared.authenticator.exchange_grant(code))
-        .await
-        .map_err(|_| {
-            let limit = shared.config.login_timeout.as_millis();
-            LoginError::new(SilentLoginCode::UpstreamTimeout)
-                .with_cause("login_deadline")
-                .with_detail(Detail::new(
-                    format!("the login did not finish within {limit} ms"),
-                    format!("登录未能在 {limit} 毫秒内完成"),
-                ))
-        })??;
+    let (identity, grant) =
+        tokio::time::timeout_at(deadline, shared.authenticator.exchange_grant(code))
+            .await
+            .map_err(|_| {
+                let limit = shared.config.login_timeout.as_millis();
+                LoginError::new(SilentLoginCode::UpstreamTimeout)
+                    .with_cause("login_deadline")
+                    .with_detail(Detail::new(
+                        format!("the login did not finish within {limit} ms"),
+                        format!("登录未能在 {limit} 毫秒内完成"),
+                    ))
+            })??;
     shared.sessions.tenants.check(&identity)?;
     let issued_at_ms = shared.sessions.store.issued_at_ms(&identity);
     let session = Session {

@@ -81,7 +81,13 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAccessToken {
                     "a handler asks for the user's token, but the layer keeps none: call SilentLoginLayer::keep_user_tokens",
                     "处理函数需要用户令牌，但本层没有保存：请调用 SilentLoginLayer::keep_user_tokens",
                 ));
-            tracing::error!("{}", error.detail().map(crate::error::Detail::en).unwrap_or_default());
+            tracing::error!(
+                "{}",
+                error
+                    .detail()
+                    .map(crate::error::Detail::en)
+                    .unwrap_or_default()
+            );
             return Err(IdentityRejection::new(error, context(), None));
         };
         match tokens.get(session).await {

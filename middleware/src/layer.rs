@@ -111,9 +111,10 @@ impl SilentLoginLayer {
     fn rebuild_authenticator(mut self) -> Self {
         let provider = self.provider.clone();
         let shared = self.shared();
-        let authenticator = Authenticator::with_store(provider.clone(), shared.sessions.store.clone())
-            .outcome_keys(&shared.sessions.keys)
-            .max_concurrent_exchanges(shared.config.max_concurrent_exchanges);
+        let authenticator =
+            Authenticator::with_store(provider.clone(), shared.sessions.store.clone())
+                .outcome_keys(&shared.sessions.keys)
+                .max_concurrent_exchanges(shared.config.max_concurrent_exchanges);
         shared.authenticator = Arc::new(authenticator);
         shared.user_tokens = shared.config.user_token_margin.map(|margin| {
             UserTokens::new(
@@ -481,7 +482,10 @@ impl SilentLoginLayer {
                         "keep_user_tokens: {} issues no user tokens to a login",
                         self.provider.kind()
                     ),
-                    format!("keep_user_tokens：{} 登录时不签发用户令牌", self.provider.kind()),
+                    format!(
+                        "keep_user_tokens：{} 登录时不签发用户令牌",
+                        self.provider.kind()
+                    ),
                 ));
             }
             if !self.shared.sessions.store.keeps_user_tokens() {

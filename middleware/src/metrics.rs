@@ -45,7 +45,8 @@ pub(crate) fn guard_refusal(_reason: &'static str) {}
 /// Counts refreshes of users' tokens by outcome (`refreshed`, `failed`).
 #[cfg(feature = "metrics")]
 pub(crate) fn user_token_refresh(outcome: &'static str) {
-    ::metrics::counter!("silent_login_user_token_refreshes_total", "outcome" => outcome).increment(1);
+    ::metrics::counter!("silent_login_user_token_refreshes_total", "outcome" => outcome)
+        .increment(1);
 }
 #[cfg(not(feature = "metrics"))]
 pub(crate) fn user_token_refresh(_outcome: &'static str) {}

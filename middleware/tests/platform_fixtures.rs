@@ -17,7 +17,8 @@ use axum::Router;
 use serde_json::Value;
 use silent_login::catalog::{DingTalkCode, FeishuCode, Lang, SilentLoginCode};
 use silent_login::{
-    AuthCode, Authenticator, Detail, DingTalk, Feishu, HttpConfig, LoginError, ProviderKind,
+    AuthCode, Authenticator, Detail, DingTalk, Feishu, FeishuOAuth, HttpConfig, LoginError,
+    ProviderKind,
 };
 use support::{cause, identity, refused, serve};
 
@@ -154,7 +155,9 @@ impl FixturePlatform {
     }
 
     fn feishu(&self) -> Feishu {
-        Feishu::new(FS_APP_ID, FS_APP_SECRET).api_base(self.base.as_str())
+        Feishu::new(FS_APP_ID, FS_APP_SECRET)
+            .api_base(self.base.as_str())
+            .oauth(FeishuOAuth::V1)
     }
 }
 

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use silent_login::catalog::{FeishuCode, SilentLoginCode};
-use silent_login::{AuthCode, Authenticator, ErrorCode, Feishu, LoginError, ProviderKind};
+use silent_login::{
+    AuthCode, Authenticator, ErrorCode, Feishu, FeishuOAuth, LoginError, ProviderKind,
+};
 use silent_login_mock::{
     demo, CodeKind, Endpoint, Fault, FeishuApp, MintCode, MockPlatform, MockUser, UserStatus,
 };
@@ -80,7 +82,9 @@ async fn bob_logs_in_with_his_ids() {
 async fn a_lark_app_logs_in_as_lark_and_explains_errors_from_the_feishu_catalog() {
     let mock = start_mock().await;
     let auth = Authenticator::new(
-        Feishu::lark(demo::FEISHU_APP_ID, demo::FEISHU_APP_SECRET).api_base(mock.base_url()),
+        Feishu::lark(demo::FEISHU_APP_ID, demo::FEISHU_APP_SECRET)
+            .api_base(mock.base_url())
+            .oauth(FeishuOAuth::V1),
     );
     let code = alice(&mock);
     let user = identity(&auth, code.clone()).await;
@@ -280,7 +284,9 @@ async fn a_wrong_secret_is_refused_as_10015_and_never_borrows_the_right_secrets_
         identity(&right, alice(&mock)).await;
         let wrong = Authenticator::with_store(
             Arc::new(
-                Feishu::new(demo::FEISHU_APP_ID, "not-the-app-secret").api_base(mock.base_url()),
+                Feishu::new(demo::FEISHU_APP_ID, "not-the-app-secret")
+                    .api_base(mock.base_url())
+                    .oauth(FeishuOAuth::V1),
             ),
             store.clone(),
         );

@@ -9,7 +9,7 @@ use serde_json::Value;
 use silent_login_catalog::FeishuCode;
 
 use super::{
-    already_presented, garbled, timed, trim_base, with_app_token, Exchanged, ExchangeFuture,
+    already_presented, garbled, timed, trim_base, with_app_token, ExchangeFuture, Exchanged,
     GrantFuture, Provider, RefreshFuture, UserGrant,
 };
 use crate::error::{Detail, Error, LoginError, Upstream};
@@ -78,7 +78,9 @@ impl std::str::FromStr for FeishuOAuth {
         match text.trim().to_ascii_lowercase().as_str() {
             "v1" => Ok(FeishuOAuth::V1),
             "v2" => Ok(FeishuOAuth::V2),
-            _ => Err(format!("`{text}` is not a Feishu OAuth version: use v1 or v2")),
+            _ => Err(format!(
+                "`{text}` is not a Feishu OAuth version: use v1 or v2"
+            )),
         }
     }
 }
@@ -426,7 +428,9 @@ impl Provider for Feishu {
             FeishuOAuth::V1 => LoginError::new(FeishuCode::AuthCodeInvalid),
             FeishuOAuth::V2 => LoginError::new(FeishuCode::AuthCodeAlreadyUsed),
         };
-        error.with_cause("code_used").with_detail(already_presented())
+        error
+            .with_cause("code_used")
+            .with_detail(already_presented())
     }
 }
 

@@ -166,11 +166,7 @@ impl Store for MemoryStore {
     }
 
     fn load_user_token<'a>(&'a self, session_id: &'a str) -> StoreFuture<'a, Option<String>> {
-        let record = self
-            .user_tokens
-            .lock()
-            .get(session_id, now_ms())
-            .cloned();
+        let record = self.user_tokens.lock().get(session_id, now_ms()).cloned();
         ready(record)
     }
 

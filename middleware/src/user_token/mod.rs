@@ -222,7 +222,11 @@ impl UserTokens {
             .provider
             .refresh_user_token(&refresh, &self.vault.app_tokens)
             .await;
-        crate::metrics::user_token_refresh(if outcome.is_ok() { "refreshed" } else { "failed" });
+        crate::metrics::user_token_refresh(if outcome.is_ok() {
+            "refreshed"
+        } else {
+            "failed"
+        });
         match outcome {
             Ok(grant) => {
                 let fresh = Live::issued(grant, now_ms());

@@ -55,7 +55,8 @@ impl Live {
     /// The pair the platform just issued at `now_ms`. A refresh answer without a refresh token
     /// leaves none (the platform decides whether the next refresh is allowed).
     pub(super) fn issued(grant: UserGrant, now_ms: u64) -> Self {
-        let until = |lifetime: std::time::Duration| now_ms.saturating_add(lifetime.as_millis() as u64);
+        let until =
+            |lifetime: std::time::Duration| now_ms.saturating_add(lifetime.as_millis() as u64);
         Self {
             access: grant.access_token.expose().to_owned(),
             access_until_ms: until(grant.expires_in),

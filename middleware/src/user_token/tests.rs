@@ -19,7 +19,10 @@ use crate::store::MemoryStore;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Answer {
     /// A new pair, the access token living `access_secs`, with a refresh token or not.
-    Pair { access_secs: u64, with_refresh: bool },
+    Pair {
+        access_secs: u64,
+        with_refresh: bool,
+    },
     /// The platform's code.
     Refuse(i64),
 }
@@ -80,7 +83,11 @@ impl Provider for Platform {
                 Answer::Pair {
                     access_secs,
                     with_refresh,
-                } => Ok(grant(&format!("access-{number}"), access_secs, with_refresh.then(|| format!("refresh-{number}")))),
+                } => Ok(grant(
+                    &format!("access-{number}"),
+                    access_secs,
+                    with_refresh.then(|| format!("refresh-{number}")),
+                )),
                 Answer::Refuse(code) => Err(LoginError::from_platform(
                     ProviderKind::Feishu,
                     Upstream {
@@ -127,21 +134,32 @@ impl Fixture {
         UserTokens::new(
             self.platform.clone(),
             self.store.clone(),
-            Arc::new(TokenCache::new(self.store.clone(), Duration::from_secs(180))),
+            Arc::new(TokenCache::new(
+                self.store.clone(),
+                Duration::from_secs(180),
+            )),
             &self.ring,
             "feishu:cli_test",
             DEFAULT_USER_TOKEN_MARGIN,
         )
     }
 
-    async fn login(&self, tokens: &UserTokens, access_secs: u64, refresh: Option<&str>) -> SessionInfo {
+    async fn login(
+        &self,
+        tokens: &UserTokens,
+        access_secs: u64,
+        refresh: Option<&str>,
+    ) -> SessionInfo {
         let session = SessionInfo {
             id: crate::secret::random_id(),
             issued_at_ms: now_ms(),
             expires_at_ms: now_ms() + 3_600_000,
         };
         let grant = grant("access-0", access_secs, refresh.map(str::to_owned));
-        tokens.keep(&session.id, session.expires_at_ms, grant).await.unwrap();
+        tokens
+            .keep(&session.id, session.expires_at_ms, grant)
+            .await
+            .unwrap();
         session
     }
 }
@@ -223,7 +241,10 @@ async fn the_refresh_codes_that_need_a_new_login_answer_401() {
         FeishuCode::RefreshTokenRevoked,
         FeishuCode::RefreshTokenUsed,
     ] {
-        assert_eq!(LoginError::new(code).status(), http::StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            LoginError::new(code).status(),
+            http::StatusCode::UNAUTHORIZED
+        );
     }
 }
 
@@ -251,11 +272,18 @@ async fn without_a_refresh_token_the_token_is_used_until_it_expires_then_401() {
     let expired = fixture.login(&tokens, 0, None).await;
     let error = tokens.get(&expired).await.unwrap_err();
     assert!(error.is(SilentLoginCode::UserTokenExpired));
-    assert_eq!(error.narrowed_cause().map(|cause| cause.id()), Some("no_refresh_token"));
+    assert_eq!(
+        error.narrowed_cause().map(|cause| cause.id()),
+        Some("no_refresh_token")
+    );
     assert_eq!(error.status(), http::StatusCode::UNAUTHORIZED);
     // Handed back because the platform refused it: nothing to refresh with.
     let refused = tokens.get(&session).await.unwrap();
-    assert!(refused.renew().await.unwrap_err().is(SilentLoginCode::UserTokenExpired));
+    assert!(refused
+        .renew()
+        .await
+        .unwrap_err()
+        .is(SilentLoginCode::UserTokenExpired));
     assert_eq!(fixture.platform.refreshes(), 0);
 }
 
@@ -278,7 +306,12 @@ async fn the_store_holds_no_token_in_clear_and_a_record_opens_only_for_its_sessi
     let fixture = Fixture::new(FRESH);
     let tokens = fixture.replica();
     let session = fixture.login(&tokens, 7200, Some("refresh-0")).await;
-    let stored = fixture.store.load_user_token(&session.id).await.unwrap().unwrap();
+    let stored = fixture
+        .store
+        .load_user_token(&session.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!stored.contains("access-0") && !stored.contains("refresh-0"));
     // Moved to another session's key, it does not open.
     let other = fixture.login(&tokens, 7200, Some("refresh-x")).await;
@@ -305,5 +338,8 @@ async fn debug_output_shows_no_token() {
     assert!(!printed.contains("access-0"), "{printed}");
     let live = Live::issued(grant("access-9", 10, Some("refresh-9".into())), 0);
     let printed = format!("{live:?}");
-    assert!(!printed.contains("access-9") && !printed.contains("refresh-9"), "{printed}");
+    assert!(
+        !printed.contains("access-9") && !printed.contains("refresh-9"),
+        "{printed}"
+    );
 }

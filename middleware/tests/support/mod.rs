@@ -14,8 +14,8 @@ use serde_json::Value;
 use silent_login::catalog::{KnownCode, Lang};
 use silent_login::store::{LockToken, StoreError, StoreFuture, StoredToken};
 use silent_login::{
-    AppToken, AuthCode, Authenticator, DingTalk, Feishu, HttpConfig, Identity, LoginError,
-    MemoryStore, SilentLoginLayer, Store,
+    AppToken, AuthCode, Authenticator, DingTalk, Feishu, FeishuOAuth, HttpConfig, Identity,
+    LoginError, MemoryStore, SilentLoginLayer, Store,
 };
 use silent_login_mock::{demo, MintCode, MockPlatform};
 
@@ -50,8 +50,13 @@ pub(crate) fn dingtalk(mock: &MockPlatform) -> DingTalk {
 }
 
 /// The demo Feishu app, pointed at the emulator.
+/// The historic v1 exchange (app token + `oidc/access_token`): what these tests were written
+/// for, with the app-token cache in the path; the v2 exchange has tests of its own
+/// (`providers_feishu_v2.rs`).
 pub(crate) fn feishu(mock: &MockPlatform) -> Feishu {
-    Feishu::new(demo::FEISHU_APP_ID, demo::FEISHU_APP_SECRET).api_base(mock.base_url())
+    Feishu::new(demo::FEISHU_APP_ID, demo::FEISHU_APP_SECRET)
+        .api_base(mock.base_url())
+        .oauth(FeishuOAuth::V1)
 }
 
 /// The platforms the layer tests run against (Lark is Feishu on another host).

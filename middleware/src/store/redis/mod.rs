@@ -371,8 +371,11 @@ impl Store for RedisStore {
     fn load_user_token<'a>(&'a self, session_id: &'a str) -> StoreFuture<'a, Option<String>> {
         Box::pin(async move {
             let redis_key = self.key("user_token", session_id);
-            self.run("load_user_token", |mut c| async move { c.get(redis_key).await })
-                .await
+            self.run(
+                "load_user_token",
+                |mut c| async move { c.get(redis_key).await },
+            )
+            .await
         })
     }
 
