@@ -55,20 +55,38 @@ pub struct FeishuApp {
     /// The tenant the app is installed in.
     #[serde(default = "demo_tenant")]
     pub tenant_key: String,
+    /// Whether the app has the `offline_access` scope and the "refresh user_access_token" switch
+    /// of its security settings on (default `true`: the platform says the switch is on unless the
+    /// console shows it). Without it `authen/v2/oauth/token` issues no `refresh_token` and
+    /// refuses a refresh with 20074; the historic oidc endpoints ignore it.
+    #[serde(default = "yes")]
+    pub offline_access: bool,
 }
 
 fn demo_tenant() -> String {
     FEISHU_TENANT_KEY.to_owned()
 }
 
+fn yes() -> bool {
+    true
+}
+
 impl FeishuApp {
-    /// An app of `tenant_key`.
+    /// An app of `tenant_key`, with `offline_access`.
     pub fn new(app_id: &str, app_secret: &str, tenant_key: &str) -> Self {
         Self {
             app_id: app_id.to_owned(),
             app_secret: app_secret.to_owned(),
             tenant_key: tenant_key.to_owned(),
+            offline_access: true,
         }
+    }
+
+    /// The same app with or without `offline_access` (see [`FeishuApp::offline_access`]).
+    #[must_use]
+    pub fn offline_access(mut self, offline_access: bool) -> Self {
+        self.offline_access = offline_access;
+        self
     }
 }
 
@@ -78,6 +96,7 @@ impl fmt::Debug for FeishuApp {
             .field("app_id", &self.app_id)
             .field("app_secret", &"***")
             .field("tenant_key", &self.tenant_key)
+            .field("offline_access", &self.offline_access)
             .finish()
     }
 }

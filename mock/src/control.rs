@@ -1,5 +1,5 @@
 //! The control API under `/_mock/…`: mint codes, register apps and users, move the clock,
-//! inject faults, read stats, and serve the browser JSAPI shim. Permissive CORS, so a page
+//! inject faults, expire user tokens, read stats and violations, and serve the browser JSAPI shim. Permissive CORS, so a page
 //! served from another loopback port can call it.
 
 use std::sync::Arc;
@@ -33,8 +33,13 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_mock/clock", post(advance_clock))
         .route("/_mock/faults", post(inject_fault))
         .route("/_mock/revoke_tokens", post(revoke_tokens))
+        .route(
+            "/_mock/feishu/expire_user_tokens",
+            post(expire_feishu_user_tokens),
+        )
         .route("/_mock/reset", post(reset))
         .route("/_mock/stats", get(stats))
+        .route("/_mock/violations", get(violations))
         .route("/_mock/jsapi.js", get(shim::serve))
         .layer(CorsLayer::permissive())
 }
@@ -87,7 +92,7 @@ async fn mint_code(State(shared): State<Arc<Shared>>, Body(req): Body<CodeReques
             ProviderKind::DingTalk => CodeKind::H5,
             ProviderKind::Feishu | ProviderKind::Lark => CodeKind::FeishuWebApp,
         });
-        state.mint(&MintCode {
+        state.mint_code(&MintCode {
             provider: req.provider,
             app,
             user: req.user,
@@ -223,6 +228,15 @@ async fn inject_fault(
 async fn revoke_tokens(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     shared.lock().revoke_app_tokens();
     done()
+}
+
+async fn expire_feishu_user_tokens(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    let expired = shared.lock().expire_feishu_user_tokens();
+    Json(json!({ "ok": true, "expired": expired }))
+}
+
+async fn violations(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    Json(json!({ "violations": shared.lock().violations() }))
 }
 
 async fn reset(State(shared): State<Arc<Shared>>) -> impl IntoResponse {

@@ -28,11 +28,15 @@ pub enum Endpoint {
     FeishuOidcAccessToken,
     /// Feishu `GET /open-apis/authen/v1/user_info`.
     FeishuUserInfo,
+    /// Feishu `POST /open-apis/authen/v2/oauth/token` (authorization code and refresh token grants).
+    FeishuOAuthTokenV2,
+    /// Feishu historic `POST /open-apis/authen/v1/oidc/refresh_access_token`.
+    FeishuOidcRefreshAccessToken,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 10] = [
         Self::DingTalkGetToken,
         Self::DingTalkGetUserInfoV2,
         Self::DingTalkGetUserInfoLegacy,
@@ -41,6 +45,8 @@ impl Endpoint {
         Self::FeishuAccessTokenV1,
         Self::FeishuOidcAccessToken,
         Self::FeishuUserInfo,
+        Self::FeishuOAuthTokenV2,
+        Self::FeishuOidcRefreshAccessToken,
     ];
 
     /// The request path, the same as on the real platform.
@@ -54,6 +60,8 @@ impl Endpoint {
             Self::FeishuAccessTokenV1 => "/open-apis/authen/v1/access_token",
             Self::FeishuOidcAccessToken => "/open-apis/authen/v1/oidc/access_token",
             Self::FeishuUserInfo => "/open-apis/authen/v1/user_info",
+            Self::FeishuOAuthTokenV2 => "/open-apis/authen/v2/oauth/token",
+            Self::FeishuOidcRefreshAccessToken => "/open-apis/authen/v1/oidc/refresh_access_token",
         }
     }
 
@@ -102,16 +110,28 @@ impl<'de> Deserialize<'de> for Endpoint {
     }
 }
 
-/// Call counts per endpoint since the start (or the last reset), keyed by path.
+/// Call counts per endpoint since the start (or the last reset), keyed by path, and refresh
+/// requests per Feishu app.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     /// Calls per endpoint path; endpoints never called are absent.
     pub calls: BTreeMap<String, u64>,
+    /// Feishu user-token refresh requests per app id, successful and refused, faulted ones
+    /// included: `grant_type=refresh_token` at `authen/v2/oauth/token` (keyed by the
+    /// `client_id` sent) and every call of `authen/v1/oidc/refresh_access_token` (keyed by the
+    /// app of its app token, `""` when the token names no app). Apps never refreshed are absent.
+    #[serde(default)]
+    pub refreshes: BTreeMap<String, u64>,
 }
 
 impl Stats {
     /// How many times `endpoint` was called (faulted calls included).
     pub fn calls(&self, endpoint: Endpoint) -> u64 {
         self.calls.get(endpoint.path()).copied().unwrap_or(0)
+    }
+
+    /// How many user-token refresh requests named the Feishu app `app_id` (see [`Stats::refreshes`]).
+    pub fn refreshes(&self, app_id: &str) -> u64 {
+        self.refreshes.get(app_id).copied().unwrap_or(0)
     }
 }

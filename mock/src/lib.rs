@@ -33,15 +33,21 @@
 //! | `GET /user/getuserinfo?access_token=&code=` | flat `userid, deviceId, is_sys, sys_level, name` | as above |
 //!
 //! Feishu/Lark (`{code, msg, data}`, token endpoints flat; header `X-Tt-Logid`; errors HTTP 400
-//! with `error.log_id`):
+//! with `error.log_id`, except at `authen/v2/oauth/token`):
 //!
 //! | endpoint | success | errors |
 //! |---|---|---|
 //! | `POST /open-apis/auth/v3/app_access_token/internal` | `app_access_token` (`a-…`), `expire`, `tenant_access_token`; a new token once under 30 min are left, the old one stays valid | 10012 unknown app, 10015 bad secret, 99991400 rate limit |
 //! | `POST /open-apis/auth/v3/tenant_access_token/internal` | `tenant_access_token` (`t-…`), `expire` | as above |
-//! | `POST /open-apis/authen/v1/oidc/access_token` | `data{access_token (u-…), refresh_token, token_type, expires_in: 6900, refresh_expires_in, scope}` | 99991661 no bearer, 99991671 malformed, 99991664 bad app token, 20001 bad grant_type, 20007 unknown/used/expired/gadget code, 20024 other app's code, 20021 resigned, 20022 frozen, 20010 no longer visible |
+//! | `POST /open-apis/authen/v1/oidc/access_token` | `data{access_token (u-…), refresh_token (ur-…), token_type, expires_in: 6900, refresh_expires_in: 2592000, scope}` | 99991661 no bearer, 99991671 malformed, 99991664 bad app token, 20001 bad grant_type, 20007 unknown/used/expired/gadget code, 20024 other app's code, 20021 resigned, 20022 frozen, 20010 no longer visible |
 //! | `POST /open-apis/authen/v1/access_token` | as oidc, plus the profile | as above |
-//! | `GET /open-apis/authen/v1/user_info` | `data{name, en_name, avatar_url, open_id, union_id, user_id, tenant_key, email, enterprise_email, employee_no}` | 99991661, 99991671, 99991668 unknown token, 99991677 expired |
+//! | `POST /open-apis/authen/v1/oidc/refresh_access_token` (app token bearer, `{grant_type: "refresh_token", refresh_token}`) | as oidc: a new pair; the old refresh token is void | 99991661 / 99991671 / 99991664, 20001, 20026 unknown or v2 refresh token, 20024 other app's, 20064 used (recorded as a [`Violation`]), 20037 expired, 20021 / 20022 / 20010 |
+//! | `POST /open-apis/authen/v2/oauth/token` (JSON or form, `client_id` + `client_secret` in the body) | flat `{code: 0, access_token (eyJ…), expires_in: 7200, token_type, scope, refresh_token?, refresh_token_expires_in?: 604800}`; a refresh token only with [`FeishuApp::offline_access`] | flat `{code, error, error_description}`, HTTP 400 (20050: 500, 20072: 503): 20063, 20070, 20001, 20048, 20002, 20036; code grant 20003 unknown, 20065 used, 20004 expired, 20024, 20008, 20066, 20010, 20067, 20068; refresh grant 20026, 20024, 20064 used ([`Violation`]), 20037, 20074 |
+//! | `GET /open-apis/authen/v1/user_info` | `data{name, en_name, avatar_url, open_id, union_id, user_id, tenant_key, email, enterprise_email, employee_no}` | 99991661, 99991671, 99991668 unknown token, 99991677 expired (or expired early by [`MockPlatform::expire_feishu_user_tokens`]) |
+//!
+//! A refresh token works once: a refresh issues a new access token and a new refresh token and
+//! voids the old refresh token at once; the old access token stays valid until its own expiry.
+//! v2 and oidc refresh tokens are not interchangeable (20026).
 //!
 //! # Control API
 //!
@@ -51,14 +57,16 @@
 //! | request | effect |
 //! |---|---|
 //! | `POST /_mock/codes {"provider":"dingtalk","user":"alice","app"?,"kind"?,"corp_id"?}` | `{"code":"…"}`, or HTTP 400 with the JSAPI fail shape (`{"errorCode","errorMessage"}` / `{"errCode","errMsg"}`) of one of [`jsapi_failures`] |
-//! | `POST /_mock/apps {"provider":"dingtalk","app_key","app_secret","corp_id"}` or `{"provider":"feishu","app_id","app_secret","tenant_key"}` | registers an app |
+//! | `POST /_mock/apps {"provider":"dingtalk","app_key","app_secret","corp_id"}` or `{"provider":"feishu","app_id","app_secret","tenant_key","offline_access"?}` | registers an app ([`MockPlatform::set_offline_access`]) |
 //! | `POST /_mock/users {MockUser}` / `GET /_mock/users?provider=dingtalk` | registers / lists users |
 //! | `POST /_mock/visibility {"provider","user","visible"}` | [`MockPlatform::set_visible`] |
 //! | `POST /_mock/clock {"advance_secs":N}` | [`MockPlatform::advance_clock`] |
 //! | `POST /_mock/faults {"endpoint":"/gettoken","fault":{"kind":"latency","ms":500},"times":N}` | [`MockPlatform::inject_fault`], see [`Fault`] |
 //! | `POST /_mock/revoke_tokens` | [`MockPlatform::revoke_tokens`] |
-//! | `POST /_mock/reset` | clears faults, stats and rate-limit windows |
-//! | `GET /_mock/stats` | `{"calls":{"/gettoken":3,…}}` |
+//! | `POST /_mock/feishu/expire_user_tokens` | [`MockPlatform::expire_feishu_user_tokens`]; `{"ok":true,"expired":N}` |
+//! | `POST /_mock/reset` | clears faults, stats, violations and rate-limit windows |
+//! | `GET /_mock/stats` | `{"calls":{"/gettoken":3,…},"refreshes":{"cli_…":1}}`, see [`Stats`] and [`MockPlatform::refresh_count`] |
+//! | `GET /_mock/violations` | `{"violations":[Violation…]}`, see [`MockPlatform::violations`] |
 //! | `GET /_mock/jsapi.js` | the browser shim: `window.dd`, `window.h5sdk`, `window.tt` |
 //!
 //! # The browser shim
@@ -89,6 +97,7 @@
 //!   - app_id: cli_demo0123456789
 //!     app_secret: feishu-demo-secret-0123456789
 //!     tenant_key: demo_tenant          # default: demo_tenant
+//!     offline_access: true             # default: true
 //! users:
 //!   - id: alice                        # DingTalk userid, Feishu user_id (open_id ou_alice)
 //!     name: 张爱丽 Alice
@@ -111,6 +120,7 @@ mod failures;
 mod fault;
 mod random;
 mod server;
+mod violation;
 
 // The browser shim, served with the failure lists.
 mod shim;
@@ -141,3 +151,4 @@ pub use fault::Fault;
 pub use platform::{MockPlatform, MockPlatformBuilder};
 pub use silent_login_catalog::ProviderKind;
 pub use user::{MockUser, UserStatus};
+pub use violation::{token_fingerprint, Violation, ViolationKind};

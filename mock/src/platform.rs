@@ -19,6 +19,7 @@ use crate::endpoint::{Endpoint, Stats};
 use crate::fault::Fault;
 use crate::state::{Shared, State};
 use crate::user::MockUser;
+use crate::violation::Violation;
 use crate::{control, provider, server};
 
 /// A running emulator of both platforms. Stops serving when dropped (or on [`shutdown`](Self::shutdown)).
@@ -57,7 +58,7 @@ impl MockPlatform {
     /// Mints a one-time code as the client's JSAPI would, or fails like it — only with one of
     /// [`jsapi_failures`](crate::jsapi_failures).
     pub fn mint_code(&self, req: MintCode) -> Result<String, JsapiError> {
-        self.shared.lock().mint(&req)
+        self.shared.lock().mint_code(&req)
     }
 
     /// Moves the emulator's clock forward (codes, tokens and user tokens age).
@@ -75,7 +76,44 @@ impl MockPlatform {
         self.shared.lock().stats()
     }
 
-    /// Clears injected faults, stats and the token endpoints' rate-limit windows.
+    /// How many Feishu user-token refresh requests named the app `app_id`, successful and
+    /// refused, faulted ones included (see [`Stats::refreshes`](crate::Stats::refreshes)).
+    pub fn refresh_count(&self, app_id: &str) -> u64 {
+        self.shared.lock().stats().refreshes(app_id)
+    }
+
+    /// The protocol violations of the clients so far, oldest first — e.g. a Feishu refresh token
+    /// presented again after it was consumed. A well-behaved client leaves this empty.
+    pub fn violations(&self) -> Vec<Violation> {
+        self.shared.lock().violations()
+    }
+
+    /// Ends every Feishu user access token issued so far, as if the platform had expired them
+    /// before their `expires_in` said: `user_info` answers 99991677 for them. Tokens issued
+    /// afterwards (by a login or a refresh) live their full lifetime; refresh tokens stay
+    /// valid. Returns how many tokens were still valid.
+    pub fn expire_feishu_user_tokens(&self) -> usize {
+        self.shared.lock().expire_feishu_user_tokens()
+    }
+
+    /// Makes the Feishu user access tokens issued from now on (`authen/v2/oauth/token`) live
+    /// `lifetime` instead of the documented 7200 s (`None`: back to 7200) — to bring a
+    /// client's token inside its refresh margin. Tokens already issued keep theirs.
+    pub fn set_feishu_user_token_lifetime(&self, lifetime: Option<Duration>) {
+        self.shared
+            .lock()
+            .set_user_token_lifetime(lifetime.map(|lifetime| lifetime.as_secs()));
+    }
+
+    /// Gives the Feishu app `app_id` `offline_access` or takes it away (see
+    /// [`FeishuApp::offline_access`]); `false` when there is no such app.
+    pub fn set_offline_access(&self, app_id: &str, offline_access: bool) -> bool {
+        self.shared
+            .lock()
+            .set_offline_access(app_id, offline_access)
+    }
+
+    /// Clears injected faults, stats, violations and the token endpoints' rate-limit windows.
     pub fn reset(&self) {
         self.shared.lock().reset();
     }

@@ -189,7 +189,10 @@ async fn faults_and_stats_through_the_control_api() {
         .json()
         .await
         .unwrap();
-    assert_eq!(stats, json!({ "calls": { "/gettoken": 2 } }));
+    assert_eq!(
+        stats,
+        json!({ "calls": { "/gettoken": 2 }, "refreshes": {} })
+    );
     assert_eq!(mock.stats().calls(Endpoint::DingTalkGetToken), 2);
     assert_eq!(mock.stats().calls(Endpoint::FeishuUserInfo), 0);
 

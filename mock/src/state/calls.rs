@@ -1,5 +1,6 @@
-//! Per-endpoint bookkeeping: how often each endpoint was called, and the faults queued for it.
-//! A faulted call counts too, since the client under test did make it.
+//! Per-endpoint bookkeeping: how often each endpoint was called, how many user-token refreshes
+//! each Feishu app asked for, and the faults queued for each endpoint. A faulted call counts too,
+//! since the client under test did make it.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -41,11 +42,16 @@ impl Calls {
         Some(fault)
     }
 
+    /// Counts a user-token refresh request naming `app`.
+    pub(super) fn record_refresh(&mut self, app: &str) {
+        *self.stats.refreshes.entry(app.to_owned()).or_default() += 1;
+    }
+
     pub(super) fn stats(&self) -> Stats {
         self.stats.clone()
     }
 
-    /// Clears the fault queues and the counts.
+    /// Clears the fault queues and the counts (refreshes included).
     pub(super) fn reset(&mut self) {
         self.faults.clear();
         self.stats = Stats::default();

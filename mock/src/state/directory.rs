@@ -56,6 +56,14 @@ impl Directory {
         self.dingtalk_apps.keys().map(String::as_str)
     }
 
+    /// Sets the app's `offline_access`; `false` when there is no such app.
+    pub(super) fn set_offline_access(&mut self, app_id: &str, offline_access: bool) -> bool {
+        self.feishu_apps
+            .get_mut(app_id)
+            .map(|app| app.offline_access = offline_access)
+            .is_some()
+    }
+
     pub(super) fn feishu_app(&self, app_id: &str) -> Option<&FeishuApp> {
         self.feishu_apps.get(app_id)
     }

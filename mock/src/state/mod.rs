@@ -1,7 +1,8 @@
 //! The emulator's state: apps, users, codes, tokens, faults and stats, behind one lock.
 //!
-//! Each store keeps its own invariants (`directory`, `codes`, `tokens`, `rate`, `calls`); the
-//! platforms' rules over them (`mint`, `dingtalk`, `feishu`) are what the HTTP handlers call.
+//! Each store keeps its own invariants (`directory`, `codes`, `ledger`, `tokens`, `refresh`,
+//! `rate`, `calls`); the platforms' rules over them (`mint`, `dingtalk`, `feishu`, `feishu_v2`)
+//! are what the HTTP handlers call.
 
 mod calls;
 mod codes;
@@ -9,8 +10,11 @@ mod dingtalk;
 mod directory;
 mod error;
 mod feishu;
+mod feishu_v2;
+mod ledger;
 mod mint;
 mod rate;
+mod refresh;
 mod tokens;
 
 use std::time::Duration;
@@ -24,13 +28,17 @@ use crate::config::MockConfig;
 use crate::endpoint::{Endpoint, Stats};
 use crate::fault::Fault;
 use crate::user::MockUser;
+use crate::violation::Violation;
 
 use self::calls::Calls;
 use self::codes::Codes;
 use self::directory::Directory;
 pub(crate) use self::error::ApiError;
-pub(crate) use self::feishu::{AppCredentials, CodeGrant, UserLogin};
+pub(crate) use self::feishu::{AppCredentials, CodeGrant, RefreshGrantRequest, UserLogin};
+pub(crate) use self::feishu_v2::{OAuthTokenRequest, OAuthTokens};
+use self::ledger::CodeLedger;
 use self::rate::RateLimit;
+use self::refresh::RefreshTokens;
 use self::tokens::Tokens;
 
 /// The state, shared by the server tasks and the [`MockPlatform`](crate::MockPlatform) handle.
@@ -58,9 +66,13 @@ pub(crate) struct State {
     clock: Clock,
     directory: Directory,
     codes: Codes,
+    ledger: CodeLedger,
     tokens: Tokens,
+    refresh: RefreshTokens,
     rate: RateLimit,
     calls: Calls,
+    /// The `expires_in` of the next v2 user access tokens, when a test set one.
+    user_token_lifetime: Option<u64>,
 }
 
 impl State {
@@ -93,6 +105,11 @@ impl State {
 
     pub(crate) fn add_feishu_app(&mut self, app: FeishuApp) {
         self.directory.add_feishu_app(app);
+    }
+
+    /// Gives a Feishu app `offline_access` or takes it away; `false` when there is no such app.
+    pub(crate) fn set_offline_access(&mut self, app_id: &str, offline_access: bool) -> bool {
+        self.directory.set_offline_access(app_id, offline_access)
     }
 
     /// Adds or replaces a user; per-provider visibility overrides for that id are dropped.
@@ -129,13 +146,24 @@ impl State {
         self.calls.record(endpoint)
     }
 
+    /// Counts a Feishu user-token refresh request naming `app`.
+    pub(crate) fn record_refresh(&mut self, app: &str) {
+        self.calls.record_refresh(app);
+    }
+
+    /// The protocol violations seen since the start (or the last reset).
+    pub(crate) fn violations(&self) -> Vec<Violation> {
+        self.refresh.violations()
+    }
+
     pub(crate) fn stats(&self) -> Stats {
         self.calls.stats()
     }
 
-    /// Clears faults, stats and rate windows.
+    /// Clears faults, stats, violations and rate windows.
     pub(crate) fn reset(&mut self) {
         self.calls.reset();
         self.rate.reset();
+        self.refresh.clear_violations();
     }
 }

@@ -2,6 +2,7 @@
 //! app's current token of a kind, so a renewed token does not invalidate the one before it.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::time::{Duration, Instant};
 
 /// What a token was issued as.
@@ -29,10 +30,19 @@ pub(crate) struct TokenReply {
 }
 
 /// Every issued token, and each app's current one per kind.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(super) struct Tokens {
     tokens: HashMap<String, IssuedToken>,
     current: HashMap<(TokenKind, String), String>,
+}
+
+// Hand-written so that no token value reaches a Debug print of the state.
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokens")
+            .field("tokens", &self.tokens.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Tokens {
@@ -97,6 +107,19 @@ impl Tokens {
     /// A token as issued, expired or not.
     pub(super) fn get(&self, token: &str) -> Option<&IssuedToken> {
         self.tokens.get(token)
+    }
+
+    /// Ends every Feishu user access token still valid at `now` right now, as if the platform
+    /// had expired them early; returns how many. Tokens issued later live their full lifetime.
+    pub(super) fn expire_user_tokens(&mut self, now: Instant) -> usize {
+        let mut expired = 0;
+        for token in self.tokens.values_mut() {
+            if token.kind == TokenKind::FeishuUser && token.expires_at > now {
+                token.expires_at = now;
+                expired += 1;
+            }
+        }
+        expired
     }
 
     /// Forgets every app-level token (user tokens stay).
