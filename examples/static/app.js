@@ -6,8 +6,15 @@
  * server answers with the catalog's explanation. Every failure shows errmsg, the cause that
  * applies, all causes and the fix, in the language the browser asks for (Accept-Language).
  *
- * window.SILENT_LOGIN_CONFIG = {provider, corpId, appId, jsapiUrl, emulated} comes from the
- * server. No build step: plain ES5 + fetch + Promise, which every client webview has.
+ * window.SILENT_LOGIN_CONFIG = {provider, corpId, appId, scopeList, jsapiUrl, emulated} comes
+ * from the server. No build step: plain ES5 + fetch + Promise, which every client webview has.
+ *
+ * Feishu / Lark: tt.requestAccess({appID, scopeList}) — appID with a capital D; scopeList []
+ * asks for the user's identity only — on clients from V6.9.0; tt.requestAuthCode({appId}) when
+ * the JSSDK has no requestAccess or the client answers errno 103 (older than V6.9.0)
+ * (https://open.feishu.cn/document/client-docs/h5/development-guide/step-3). A failure is
+ * forwarded with both of its codes, errno and errCode, when it has them: the server prefers
+ * errno, as Feishu's Errno page asks.
  *
  * In development (emulated) the emulator's shim picks the user: ?mock_user=ID, the last pick, or
  * its picker box; "Switch user" logs out and shows the picker again, and a ?mock_user= that names
@@ -36,7 +43,10 @@
       noJsapi: 'The {provider} JSAPI did not load from {url}.',
       noJsapiFix: 'Open this page inside the {provider} client, and check that SILENT_LOGIN_JSAPI_URL is the official SDK URL.',
       network: 'The server could not be reached.', networkFix: 'Check the connection and try again.',
-      requestId: 'request id'
+      requestId: 'request id',
+      jsapiUsed: 'Login JSAPI: {api}',
+      noRequestAccess: '(this client\u2019s JSSDK has no tt.requestAccess)',
+      requestAccessErrno103: '(tt.requestAccess answered errno 103: the client is older than V6.9.0)'
     },
     zh: {
       title: '免登', checking: '正在检查登录状态…',
@@ -52,7 +62,10 @@
       noJsapi: '{provider} JSAPI 未能从 {url} 加载。',
       noJsapiFix: '请在{provider}客户端内打开本页面，并检查 SILENT_LOGIN_JSAPI_URL 是否为官方 SDK 地址。',
       network: '无法连接服务器。', networkFix: '请检查网络后重试。',
-      requestId: '请求 ID'
+      requestId: '请求 ID',
+      jsapiUsed: '免登 JSAPI：{api}',
+      noRequestAccess: '（此客户端的 JSSDK 没有 tt.requestAccess）',
+      requestAccessErrno103: '（tt.requestAccess 返回 errno 103：客户端版本低于 V6.9.0）'
     }
   };
   var lang = /^zh/i.test(navigator.language || '') ? 'zh' : 'en';
@@ -183,9 +196,18 @@
     return code == null ? -1 : code;
   }
 
+  /* Development only, next to the provider: which JSAPI asked for the code, and why the
+     fallback when it is one. */
+  function showJsapi(api, why) {
+    if (!config.emulated) { return; }
+    setText('jsapi', t('jsapiUsed', { api: api }) + (why ? ' ' + t(why) : ''));
+    $('jsapi').hidden = false;
+  }
+
   function dingtalkLogin() {
     if (!window.dd || !dd.runtime) { return jsapiMissing(); }
     dd.ready(function () {
+      showJsapi('dd.runtime.permission.requestAuthCode');
       dd.runtime.permission.requestAuthCode({
         corpId: config.corpId,
         onSuccess: function (result) { postLogin({ tmp_auth_code: result.code }); },
@@ -200,17 +222,59 @@
     });
   }
 
+  /* Feishu's fail object as the server reads it: errno (+ errString) and errCode (+ errMsg),
+     each when the client gave it — two code spaces; the server prefers errno. */
+  function feishuFailure(error) {
+    error = error || {};
+    var body = { errMsg: error.errMsg || JSON.stringify(error) };
+    if (error.errno != null) {
+      body.errno = error.errno;
+      if (error.errString != null) { body.errString = String(error.errString); }
+    }
+    if (error.errCode != null || error.errno == null) { body.errCode = failure(error.errCode); }
+    return body;
+  }
+
+  /* The scopes to ask for: the server's SILENT_LOGIN_CONFIG.scopeList, else none — [] is the
+     user's identity only. */
+  function scopeList() {
+    return Array.isArray(config.scopeList) ? config.scopeList : [];
+  }
+
+  /* Clients before V6.9.0, and requestAccess's fallback. Note the lower-case d of appId. */
+  function feishuRequestAuthCode(why) {
+    showJsapi('tt.requestAuthCode', why);
+    tt.requestAuthCode({
+      appId: config.appId,
+      success: function (result) { postLogin({ code: result.code }); },
+      fail: function (error) { postLogin(feishuFailure(error)); }
+    });
+  }
+
+  function feishuRequestAccess() {
+    showJsapi('tt.requestAccess');
+    tt.requestAccess({
+      appID: config.appId,
+      scopeList: scopeList(),
+      success: function (result) { postLogin({ code: result.code }); },
+      fail: function (error) {
+        /* 103 "feature not support": a client older than V6.9.0. */
+        if (error && Number(error.errno) === 103) {
+          return feishuRequestAuthCode('requestAccessErrno103');
+        }
+        postLogin(feishuFailure(error));
+      }
+    });
+  }
+
   function feishuLogin() {
     if (!window.h5sdk || !window.tt) { return jsapiMissing(); }
     window.h5sdk.ready(function () {
-      tt.requestAuthCode({
-        appId: config.appId,
-        success: function (result) { postLogin({ code: result.code }); },
-        fail: function (error) {
-          error = error || {};
-          postLogin({ errCode: failure(error.errCode), errMsg: error.errMsg || JSON.stringify(error) });
-        }
-      });
+      if (typeof window.tt.requestAccess === 'function') {
+        feishuRequestAccess();
+      } else {
+        feishuRequestAuthCode('noRequestAccess');
+      }
     });
   }
 

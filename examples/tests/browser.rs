@@ -1,8 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The axum demo's H5 page in headless Chromium, driven over WebDriver: the page's real
-//! `dd.runtime.permission.requestAuthCode` / `tt.requestAuthCode` code runs against the
+//! `dd.runtime.permission.requestAuthCode` / `tt.requestAccess` code runs against the
 //! emulator's JSAPI shim, logs in, survives a reload, logs out, and shows the catalog's help
-//! when the platform refuses — in Chinese when the browser asks for it.
+//! when the platform refuses — in Chinese when the browser asks for it. On an older Feishu
+//! client (`?mock_client=old`, `?mock_client=no_access`) the page falls back to
+//! `tt.requestAuthCode`.
 //!
 //! Needs `chromium` and `chromedriver`: `apt-get install -y chromium chromium-driver`.
 
@@ -18,7 +20,7 @@ use silent_login::catalog::{lookup, Entry, Lang};
 use silent_login::ProviderKind;
 use silent_login_examples::axum_demo::{self, DemoServer};
 use silent_login_examples::config::Config;
-use silent_login_mock::{Endpoint, Fault};
+use silent_login_mock::{CodeKind, Endpoint, Fault};
 use tokio::sync::Mutex;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -548,5 +550,145 @@ async fn a_chinese_page_shows_the_detail_in_chinese_with_code_spans() {
         .await
         .expect("the code span is rendered as <code>");
     assert!(!code.text().await.unwrap().is_empty());
+    browser.close().await;
+}
+
+/// What the page says (development only) about the JSAPI it asked for the code.
+const VIA_REQUEST_ACCESS: &str = "Login JSAPI: tt.requestAccess";
+
+/// Logs alice in on the Feishu demo with `query` added; returns the server and the page's
+/// `#jsapi` line.
+async fn feishu_login_with(query: &str) -> (DemoServer, String) {
+    let server = demo(ProviderKind::Feishu).await;
+    let browser = Browser::start("en-US").await;
+    let page = format!("{}?mock_user=alice{query}", server.url());
+    browser.client().goto(&page).await.unwrap();
+    browser.wait_for_state("user").await;
+    assert_eq!(browser.text("user-id").await, "alice", "{query}");
+    let jsapi = browser.text("jsapi").await;
+    assert!(browser.displayed("jsapi").await, "{query}");
+    browser.close().await;
+    (server, jsapi)
+}
+
+#[tokio::test]
+async fn feishu_logs_in_through_request_access() {
+    let _one_at_a_time = BROWSER.lock().await;
+    let (server, jsapi) = feishu_login_with("").await;
+    assert_eq!(jsapi, VIA_REQUEST_ACCESS);
+    let mock = server.backend().emulator().unwrap();
+    assert_eq!(mock.codes_minted(CodeKind::FeishuAccess), 1);
+    assert_eq!(mock.codes_minted(CodeKind::FeishuWebApp), 0);
+}
+
+/// A client before V6.9.0: the JSSDK has no `tt.requestAccess`, or the client answers it
+/// with errno 103; either way the page logs in through `tt.requestAuthCode`.
+#[tokio::test]
+async fn an_older_feishu_client_logs_in_through_request_auth_code() {
+    let _one_at_a_time = BROWSER.lock().await;
+    for (query, why) in [
+        (
+            "&mock_client=old",
+            "(this client\u{2019}s JSSDK has no tt.requestAccess)",
+        ),
+        (
+            "&mock_client=no_access",
+            "(tt.requestAccess answered errno 103: the client is older than V6.9.0)",
+        ),
+    ] {
+        let (server, jsapi) = feishu_login_with(query).await;
+        assert_eq!(jsapi, format!("Login JSAPI: tt.requestAuthCode {why}"));
+        let mock = server.backend().emulator().unwrap();
+        assert_eq!(mock.codes_minted(CodeKind::FeishuWebApp), 1, "{query}");
+        assert_eq!(mock.codes_minted(CodeKind::FeishuAccess), 0, "{query}");
+    }
+}
+
+/// errno 2700002 ("authorization failed", also the user's refusal) is explained by its catalog
+/// entry — the errno space, not an errCode.
+#[tokio::test]
+async fn a_request_access_failure_shows_its_errno_entry() {
+    let _one_at_a_time = BROWSER.lock().await;
+    let (_server, browser, [errcode, errmsg, _, _, solution]) = error_shown(
+        ProviderKind::Feishu,
+        "en-US",
+        "mock_user=alice&mock_fail=2700002",
+    )
+    .await;
+    let expected = entry(ProviderKind::Feishu, 2_700_002);
+    assert_eq!(expected.raised_by.as_str(), "jsapi_errno");
+    assert_eq!(errcode, "2700002");
+    assert_eq!(errmsg, expected.message.get(Lang::En));
+    assert_eq!(solution, expected.solution.get(Lang::En));
+    assert_eq!(browser.text("jsapi").await, VIA_REQUEST_ACCESS);
+    browser.close().await;
+}
+
+/// Calls `tt.requestAccess(options)` in the page (`options` a JavaScript object literal) and
+/// returns what its `success` or `fail` callback received, as `{"success": …}` / `{"fail": …}`.
+async fn request_access(browser: &Browser, options: &str) -> Value {
+    let script = format!(
+        "var done = arguments[arguments.length - 1]; var options = {options};
+         options.success = function (r) {{ done({{ success: r }}); }};
+         options.fail = function (e) {{ done({{ fail: e }}); }};
+         tt.requestAccess(options);"
+    );
+    browser
+        .client()
+        .execute_async(&script, vec![])
+        .await
+        .unwrap()
+}
+
+/// The shim's `tt.requestAccess` keeps the documented rules, so a page that gets them wrong
+/// fails in development as it would in the client: `appID` with a capital D (requestAuthCode's
+/// `appId` is refused), `scopeList` an array; errno 104 "invalid parameter" for both.
+#[tokio::test]
+async fn the_emulated_request_access_refuses_app_id_and_a_missing_scope_list() {
+    let _one_at_a_time = BROWSER.lock().await;
+    let server = demo(ProviderKind::Feishu).await;
+    let browser = Browser::start("en-US").await;
+    let page = format!("{}?mock_user=alice", server.url());
+    browser.client().goto(&page).await.unwrap();
+    browser.wait_for_state("user").await;
+    let app = silent_login_mock::demo::FEISHU_APP_ID;
+
+    let ok = request_access(
+        &browser,
+        &format!("{{appID: '{app}', scopeList: [], state: 's1'}}"),
+    )
+    .await;
+    assert_eq!(ok["success"]["errMsg"], "requestAccess:ok", "{ok}");
+    assert_eq!(ok["success"]["state"], "s1", "{ok}");
+    assert!(
+        ok["success"]["code"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty()),
+        "{ok}"
+    );
+
+    for options in [
+        format!("{{appId: '{app}', scopeList: []}}"),
+        format!("{{appID: '{app}'}}"),
+        format!("{{appID: '{app}', scopeList: 'offline_access'}}"),
+    ] {
+        let failed = request_access(&browser, &options).await;
+        let fail = &failed["fail"];
+        assert_eq!(fail["errno"], 104, "{options}: {failed}");
+        assert_eq!(
+            fail["errString"], "invalid parameter",
+            "{options}: {failed}"
+        );
+        assert!(
+            fail["errMsg"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("requestAccess:fail")),
+            "{options}: {failed}"
+        );
+        assert!(fail.get("errCode").is_none(), "{options}: {failed}");
+    }
+    let mock = server.backend().emulator().unwrap();
+    // The page's login and the one good call above.
+    assert_eq!(mock.codes_minted(CodeKind::FeishuAccess), 2);
     browser.close().await;
 }

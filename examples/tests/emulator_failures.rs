@@ -1,7 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Every failure the emulator can produce, through the axum demo's `/api/login` as its page
 //! drives it: each demo user and a user the emulator does not know, and each JSAPI failure of
-//! [`jsapi_failures`], on DingTalk, Feishu and Lark.
+//! [`jsapi_failures`], on DingTalk, Feishu and Lark — Feishu's `errno` failures
+//! (`tt.requestAccess`) sent as `errno`, alone and next to a legacy `errCode`, which they win
+//! over (Feishu's Errno page: "当fail回调中同时存在errno和errCode时…优先以errno错误码为准").
 //!
 //! A failure must be answered non-2xx and explained by a specific catalog entry of the
 //! platform: never silent-login's "not in the catalog" codes (700110 `JsapiErrorUnknown`,
@@ -91,13 +93,19 @@ impl Demo {
         }
     }
 
-    /// `POST /_mock/codes` as the shim does: the code, or the client's fail object.
-    async fn mint(&self, user: &str) -> Result<String, Value> {
+    /// `POST /_mock/codes` as the shim does, for `kind` (the platform's default when `None`):
+    /// the code, or the client's fail object.
+    async fn mint(&self, user: &str, kind: Option<&str>) -> Result<String, Value> {
         let mock = self.server.backend().emulator().unwrap();
+        let mut request = json!({ "provider": self.platform.as_str(), "user": user });
+        if let Some(kind) = kind {
+            request["kind"] = json!(kind);
+            request["scopes"] = json!([]);
+        }
         let response = self
             .client
             .post(format!("{}/_mock/codes", mock.base_url()))
-            .json(&json!({ "provider": self.platform.as_str(), "user": user }))
+            .json(&request)
             .send()
             .await
             .unwrap();
@@ -133,8 +141,9 @@ impl Demo {
         }
     }
 
-    /// The fail object of the platform's client for `failure`, `errorCode` as a number or as
-    /// the numeric string DingTalk also sends.
+    /// The fail object of the platform's client for `failure` as the page forwards it,
+    /// `errorCode` as a number or as the numeric string DingTalk also sends. An errno comes as
+    /// `tt.requestAccess` gives it, `{errMsg, errno, errString}`.
     fn failure_body(&self, failure: &JsapiFailure, as_string: bool) -> Value {
         let code = if as_string {
             json!(failure.code.to_string())
@@ -143,10 +152,22 @@ impl Demo {
         };
         match self.platform {
             ProviderKind::DingTalk => json!({ "errorCode": code, "errorMessage": failure.message }),
+            ProviderKind::Feishu | ProviderKind::Lark if failure.is_errno() => json!({
+                "errMsg": format!("requestAccess:fail {}", failure.message),
+                "errno": code,
+                "errString": failure.message,
+            }),
             ProviderKind::Feishu | ProviderKind::Lark => {
                 json!({ "errCode": code, "errMsg": failure.message })
             }
         }
+    }
+
+    /// An errno failure that also carries a legacy `errCode` (the client's catch-all): the
+    /// two code spaces side by side, as the Errno page says a fail object can.
+    fn with_legacy_err_code(&self, mut body: Value) -> Value {
+        body["errCode"] = json!(jsapi_fallback(self.platform).code);
+        body
     }
 
     fn row(&mut self, case: &str, status: u16, body: &Value) {
@@ -200,9 +221,20 @@ impl Demo {
 
     async fn walk_users(&mut self) {
         let fallback = i64::from(jsapi_fallback(self.platform).code);
-        for (user, expected) in expected_users(self.platform) {
-            let case = format!("user {user}");
-            let body = match self.mint(user).await {
+        // Feishu's page asks tt.requestAccess first, requestAuthCode on older clients.
+        let kinds: &[Option<&str>] = match self.platform {
+            ProviderKind::DingTalk => &[None],
+            ProviderKind::Feishu | ProviderKind::Lark => &[None, Some("feishu_access")],
+        };
+        let cases = expected_users(self.platform)
+            .into_iter()
+            .flat_map(|(user, expected)| kinds.iter().map(move |kind| (user, expected, *kind)));
+        for (user, expected, kind) in cases {
+            let case = match kind {
+                Some(kind) => format!("user {user} ({kind})"),
+                None => format!("user {user}"),
+            };
+            let body = match self.mint(user, kind).await {
                 Ok(code) => self.code_body(&code),
                 Err(fail) => fail,
             };
@@ -226,27 +258,46 @@ impl Demo {
 
     async fn walk_jsapi_failures(&mut self) {
         for failure in jsapi_failures(self.platform) {
-            let forms: &[bool] = match self.platform {
-                ProviderKind::DingTalk => &[false, true],
-                ProviderKind::Feishu | ProviderKind::Lark => &[false],
+            // (code as a string, a legacy errCode next to the errno)
+            let forms: &[(bool, bool)] = match self.platform {
+                ProviderKind::DingTalk => &[(false, false), (true, false)],
+                ProviderKind::Feishu | ProviderKind::Lark if failure.is_errno() => {
+                    &[(false, false), (false, true)]
+                }
+                ProviderKind::Feishu | ProviderKind::Lark => &[(false, false)],
             };
-            for &as_string in forms {
+            for &(as_string, with_err_code) in forms {
                 let case = format!(
-                    "mock_fail={}{} ({})",
+                    "mock_fail={}{}{}{} ({})",
                     failure.code,
+                    if failure.is_errno() { " errno" } else { "" },
                     if as_string { " as a string" } else { "" },
+                    if with_err_code {
+                        " with a legacy errCode"
+                    } else {
+                        ""
+                    },
                     if failure.message.is_empty() {
                         "no message"
                     } else {
                         failure.message
                     }
                 );
-                let body = self.failure_body(failure, as_string);
+                let mut body = self.failure_body(failure, as_string);
+                if with_err_code {
+                    body = self.with_legacy_err_code(body);
+                }
                 let (status, answer) = self.login(&body).await;
                 self.row(&case, status, &answer);
                 let raised_by =
                     self.assert_explained(&case, status, &answer, i64::from(failure.code));
-                assert_eq!(raised_by, RaisedBy::Jsapi, "{case}");
+                // Compared by name: `jsapi_errno` is the catalog's errno space.
+                let expected = if failure.is_errno() {
+                    "jsapi_errno"
+                } else {
+                    RaisedBy::Jsapi.as_str()
+                };
+                assert_eq!(raised_by.as_str(), expected, "{case}");
             }
         }
     }

@@ -19,8 +19,12 @@ pub enum CodeKind {
     AdminConsole,
     /// DingTalk browser / QR OAuth code (refused by `getuserinfo` with 40078).
     BrowserOAuth,
-    /// Feishu web app: `tt.requestAuthCode` / `tt.requestAccess` (accepted).
+    /// Feishu web app: `tt.requestAuthCode` (accepted; the code lives five minutes).
     FeishuWebApp,
+    /// Feishu web app or gadget: `tt.requestAccess` (accepted), with the scopes of its
+    /// `scopeList`. "临时登录凭证，有效期 3 分钟，只能使用一次"
+    /// (<https://open.feishu.cn/document/web-app/gadget-api/open-ability/login/requestaccess>).
+    FeishuAccess,
     /// Feishu gadget (mini program): `tt.login` (refused by the authen endpoints with 20007).
     FeishuGadget,
 }
@@ -32,13 +36,16 @@ impl CodeKind {
             Self::H5 | Self::MiniProgram | Self::AdminConsole | Self::BrowserOAuth => {
                 ProviderKind::DingTalk
             }
-            Self::FeishuWebApp | Self::FeishuGadget => ProviderKind::Feishu,
+            Self::FeishuWebApp | Self::FeishuAccess | Self::FeishuGadget => ProviderKind::Feishu,
         }
     }
 
     /// Whether the silent-login exchange endpoint of its provider accepts this kind.
     pub fn is_silent_login(self) -> bool {
-        matches!(self, Self::H5 | Self::MiniProgram | Self::FeishuWebApp)
+        matches!(
+            self,
+            Self::H5 | Self::MiniProgram | Self::FeishuWebApp | Self::FeishuAccess
+        )
     }
 }
 
@@ -53,6 +60,10 @@ pub struct MintCode {
     pub user: String,
     /// The front-end API that produced the code.
     pub kind: CodeKind,
+    /// The scopes the page asked for (`tt.requestAccess`'s `scopeList`; empty = the user's
+    /// identity only, and for every other kind).
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 impl MintCode {
@@ -63,6 +74,7 @@ impl MintCode {
             app: DINGTALK_APP_KEY.to_owned(),
             user: user.to_owned(),
             kind: CodeKind::H5,
+            scopes: Vec::new(),
         }
     }
 
@@ -73,6 +85,7 @@ impl MintCode {
             app: FEISHU_APP_ID.to_owned(),
             user: user.to_owned(),
             kind: CodeKind::FeishuWebApp,
+            scopes: Vec::new(),
         }
     }
 
@@ -87,6 +100,21 @@ impl MintCode {
     #[must_use]
     pub fn with_kind(mut self, kind: CodeKind) -> Self {
         self.kind = kind;
+        self
+    }
+
+    /// A Feishu `tt.requestAccess` code for `user` in the demo app, asking for `scopes`
+    /// (`[]` = identity only; `offline_access` for a refresh token).
+    pub fn feishu_access<S: Into<String>>(user: &str, scopes: impl IntoIterator<Item = S>) -> Self {
+        Self::feishu(user)
+            .with_kind(CodeKind::FeishuAccess)
+            .with_scopes(scopes)
+    }
+
+    /// The same request asking for `scopes`.
+    #[must_use]
+    pub fn with_scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
         self
     }
 }
@@ -109,7 +137,9 @@ pub struct JsapiError {
 }
 
 impl JsapiError {
-    /// `failure`, as `provider`'s client reports it.
+    /// `failure`, as `provider`'s client reports it. The emulator's code requests refuse only
+    /// with errCode failures (the shim adds the errno ones of `tt.requestAccess` itself), so
+    /// this shape has no `errno`.
     pub fn new(provider: ProviderKind, failure: JsapiFailure) -> Self {
         Self {
             provider,

@@ -75,6 +75,9 @@ struct CodeRequest {
     kind: Option<CodeKind>,
     #[serde(default, alias = "corpId")]
     corp_id: Option<String>,
+    /// `tt.requestAccess`'s `scopeList` (kind `feishu_access`).
+    #[serde(default, alias = "scopeList")]
+    scopes: Vec<String>,
 }
 
 async fn mint_code(State(shared): State<Arc<Shared>>, Body(req): Body<CodeRequest>) -> Response {
@@ -97,6 +100,7 @@ async fn mint_code(State(shared): State<Arc<Shared>>, Body(req): Body<CodeReques
             app,
             user: req.user,
             kind,
+            scopes: req.scopes,
         })
     });
     drop(state);

@@ -9,10 +9,21 @@
  *   with a 'silent-login-mock-picker' event on document).
  * Failures like the real JSAPI: ?mock_fail=CODE or window.SILENT_LOGIN_MOCK.fail = CODE, where
  *   CODE is one the platform documents (the emulator's lists, silent_login_mock::jsapi_failures,
- *   filled in below when the emulator serves this file). Any other CODE is a usage error: it is
- *   reported with console.error and the call fails with the platform's documented "could not
- *   get a code" failure (DingTalk 3 系统异常, Feishu 10232), as when the emulator is unreachable.
+ *   filled in below when the emulator serves this file). An errno (Feishu 103, 104, 107, 111,
+ *   2700001, 2700002) fails as {errMsg, errno, errString}, an errCode as {errCode, errMsg}.
+ *   Any other CODE is a usage error: it is reported with console.error and the call fails with
+ *   the platform's documented "could not get a code" failure (DingTalk 3 系统异常, Feishu
+ *   10232), as when the emulator is unreachable.
  * Another app: ?mock_app= or window.SILENT_LOGIN_MOCK.app.
+ * An older Feishu client: ?mock_client= or window.SILENT_LOGIN_MOCK.client (read when this
+ *   script loads) — `old`: no tt.requestAccess at all (a client before V6.9.0 with an old
+ *   JSSDK); `no_access`: tt.requestAccess exists but fails with errno 103 "feature not
+ *   support" (a client before V6.9.0). tt.requestAuthCode works in both.
+ * tt.requestAccess follows its documented rules: `appID` (capital D) is required — `appId`, the
+ *   spelling of requestAuthCode, fails with errno 104 "invalid parameter" — and `scopeList`
+ *   must be an array of strings (else 104); its code lives 3 minutes (requestAuthCode's 5) and
+ *   remembers the scopes. Which errno the real client gives for a bad parameter is not
+ *   documented; 104 is the Errno page's "参数错误".
  */
 (function () {
   'use strict';
@@ -38,39 +49,69 @@
     return {
       user: fromWindow.user || query.get('mock_user') || stored,
       fail: fromWindow.fail || query.get('mock_fail'),
-      app: fromWindow.app || query.get('mock_app')
+      app: fromWindow.app || query.get('mock_app'),
+      client: fromWindow.client || query.get('mock_client')
     };
   }
 
-  // The fail object of `provider`'s client for `failure`, with an optional note for the developer.
-  function failureShape(provider, failure, note) {
+  // The fail object of `provider`'s client for `failure`, with an optional note for the
+  // developer. `api` names the Feishu API for errMsg ("requestAccess:fail …", the standard
+  // object's `${API_NAME}:fail`); requestAuthCode's errMsg stays the errCode table's text.
+  function failureShape(provider, failure, note, api) {
     var message = failure.message;
     if (note) { message = (message ? message + ' ' : '') + '(silent-login-mock: ' + note + ')'; }
-    return provider === 'dingtalk'
-      ? { errorCode: failure.code, errorMessage: message }
-      : { errCode: failure.code, errMsg: message };
+    if (provider === 'dingtalk') { return { errorCode: failure.code, errorMessage: message }; }
+    if (failure.space === 'errno') {
+      // errString stays the Errno page's text; the note goes to errMsg only.
+      return { errMsg: (api || 'requestAuthCode') + ':fail ' + message, errno: failure.code, errString: failure.message };
+    }
+    return { errCode: failure.code, errMsg: api === 'requestAccess' ? 'requestAccess:fail ' + message : message };
   }
 
   // The documented "could not get a code" failure, after telling the developer why on the console.
-  function fallbackFailure(provider, note) {
+  function fallbackFailure(provider, note, api) {
     console.error('silent-login-mock: ' + note);
-    return failureShape(provider, FAILURES[provider].fallback, note);
+    return failureShape(provider, FAILURES[provider].fallback, note, api);
+  }
+
+  // The documented failure with `code` in `space` (`errno` or `err_code`): the shim's own
+  // refusals (tt.requestAccess's parameters, an old client) come from the emulator's lists too.
+  function documented(provider, code, space) {
+    var table = FAILURES[provider].failures;
+    for (var i = 0; i < table.length; i += 1) {
+      if (table[i].code === code && table[i].space === space) { return table[i]; }
+    }
+    return FAILURES[provider].fallback;
   }
 
   // What ?mock_fail=CODE produces: the first documented failure with that code.
-  function forcedFailure(provider, code) {
+  function forcedFailure(provider, code, api) {
     var table = FAILURES[provider].failures;
     var n = Number(code);
     for (var i = 0; i < table.length; i += 1) {
-      if (table[i].code === n) { return failureShape(provider, table[i]); }
+      if (table[i].code === n) { return failureShape(provider, table[i], null, api); }
     }
     var known = table.map(function (f) { return f.code; })
       .filter(function (c, index, all) { return all.indexOf(c) === index; })
       .sort(function (a, b) { return a - b; });
     return fallbackFailure(provider, 'mock_fail=' + code + ' is not a JSAPI failure code ' +
       (provider === 'dingtalk' ? 'DingTalk' : 'Feishu') + ' documents; use one of ' +
-      known.join(', '));
+      known.join(', '), api);
   }
+
+  // ?mock_client=: which Feishu client the shim plays. Read once, as the real JSSDK is what it
+  // is when the page loads.
+  var CLIENTS = ['current', 'old', 'no_access'];
+  var feishuClient = (function () {
+    var client = settings().client;
+    if (!client) { return 'current'; }
+    if (CLIENTS.indexOf(client) < 0) {
+      console.error('silent-login-mock: mock_client=' + client + ' is not a client the shim ' +
+        'plays; use one of ' + CLIENTS.join(', ') + '. Playing the current client.');
+      return 'current';
+    }
+    return client;
+  }());
 
   var pickerWaiters = [];
 
@@ -148,17 +189,20 @@
     });
   }
 
-  // Resolves with the code; rejects with the provider's fail object.
-  function mint(provider, kind, target) {
+  // Resolves with the code; rejects with the provider's fail object. `api` is the Feishu API
+  // ('requestAccess', 'requestAuthCode', 'login') for the fail object's errMsg; `scopes` the
+  // scopeList of requestAccess.
+  function mint(provider, kind, target, api, scopes) {
     var s = settings();
     if (s.fail) {
-      return Promise.reject(forcedFailure(provider, s.fail));
+      return Promise.reject(forcedFailure(provider, s.fail, api));
     }
     return chooseUser(provider).then(function (user) {
       var body = { provider: provider, user: user, kind: kind };
       if (s.app) { body.app = s.app; }
       if (provider === 'dingtalk' && target) { body.corp_id = target; }
       if (provider === 'feishu' && target && !s.app) { body.app = target; }
+      if (scopes) { body.scopes = scopes; }
       return fetch(ORIGIN + '/_mock/codes', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
@@ -168,17 +212,20 @@
           if (response.ok) {
             return json.code;
           }
-          // A refusal is already the client's fail object; anything else is the emulator's own
-          // complaint about the request.
+          // A refusal is already the client's fail object (an errCode: which errno
+          // requestAccess gives instead is not documented, so it keeps the errCode, with its
+          // errMsg in the standard `requestAccess:fail …` form); anything else is the
+          // emulator's own complaint about the request.
           if (json && json[provider === 'dingtalk' ? 'errorCode' : 'errCode'] != null) {
+            if (api === 'requestAccess') { json.errMsg = 'requestAccess:fail ' + json.errMsg; }
             throw json;
           }
-          throw fallbackFailure(provider, 'the emulator refused the request: ' + JSON.stringify(json));
+          throw fallbackFailure(provider, 'the emulator refused the request: ' + JSON.stringify(json), api);
         }, function () {
-          throw fallbackFailure(provider, 'the emulator answered HTTP ' + response.status + ' without JSON');
+          throw fallbackFailure(provider, 'the emulator answered HTTP ' + response.status + ' without JSON', api);
         });
       }, function (error) {
-        throw fallbackFailure(provider, 'the emulator at ' + ORIGIN + ' is unreachable: ' + error);
+        throw fallbackFailure(provider, 'the emulator at ' + ORIGIN + ' is unreachable: ' + error, api);
       });
     });
   }
@@ -233,23 +280,63 @@
     error: function () {},
     config: function (opts) { if (opts && typeof opts.onSuccess === 'function') { later(opts.onSuccess); } }
   };
+  // tt.requestAccess's errno 104 "invalid parameter" for a call the real client refuses, with
+  // the reason on the console and in the note.
+  function invalidParameter(note) {
+    console.error('silent-login-mock: tt.requestAccess: ' + note);
+    return failureShape('feishu', documented('feishu', 104, 'errno'), note, 'requestAccess');
+  }
+
+  // Why tt.requestAccess refuses `opts`, or null: `appID` (capital D) is required for web apps
+  // and `scopeList` is a required Array<string>
+  // (https://open.feishu.cn/document/web-app/gadget-api/open-ability/login/requestaccess).
+  function accessParameterError(opts) {
+    if (typeof opts.appID !== 'string' || !opts.appID) {
+      return opts.appId != null
+        ? 'it takes `appID` (capital D); `appId` is the spelling of tt.requestAuthCode'
+        : '`appID` is required for a web app';
+    }
+    if (!Array.isArray(opts.scopeList) ||
+        opts.scopeList.some(function (scope) { return typeof scope !== 'string'; })) {
+      return '`scopeList` must be an array of scope names ([] = the user\u2019s identity only)';
+    }
+    return null;
+  }
+
+  function requestAccess(opts) {
+    opts = opts || {};
+    var refused = null;
+    if (feishuClient === 'no_access') {
+      refused = failureShape('feishu', documented('feishu', 103, 'errno'),
+        'mock_client=no_access: a Feishu client before V6.9.0', 'requestAccess');
+    } else {
+      var problem = accessParameterError(opts);
+      if (problem) { refused = invalidParameter(problem); }
+    }
+    var promise = refused
+      ? Promise.reject(refused)
+      : mint('feishu', 'feishu_access', opts.appID, 'requestAccess', opts.scopeList);
+    return call(promise, function (code) {
+      var result = { errMsg: 'requestAccess:ok', code: code };
+      if (opts.state !== undefined) { result.state = opts.state; }
+      return result;
+    }, opts.success, opts.fail);
+  }
+
   window.tt = {
     requestAuthCode: function (opts) {
       opts = opts || {};
-      return call(mint('feishu', 'feishu_web_app', opts.appId),
+      return call(mint('feishu', 'feishu_web_app', opts.appId, 'requestAuthCode'),
         function (code) { return { code: code }; }, opts.success, opts.fail);
-    },
-    requestAccess: function (opts) {
-      opts = opts || {};
-      return call(mint('feishu', 'feishu_web_app', opts.appID || opts.appId),
-        function (code) { return { code: code, state: opts.state }; }, opts.success, opts.fail);
     },
     login: function (opts) {
       opts = opts || {};
-      return call(mint('feishu', 'feishu_gadget', null),
+      return call(mint('feishu', 'feishu_gadget', null, 'login'),
         function (code) { return { code: code }; }, opts.success, opts.fail);
     }
   };
+  // An old JSSDK has no requestAccess: pages test `window.tt.requestAccess` before calling it.
+  if (feishuClient !== 'old') { window.tt.requestAccess = requestAccess; }
 
   window.SILENT_LOGIN_MOCK_SHIM = { origin: ORIGIN, forgetUser: function () {
     try { window.localStorage.removeItem(STORAGE_KEY); } catch (e) { /* storage unavailable */ }

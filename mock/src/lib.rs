@@ -56,7 +56,7 @@
 //!
 //! | request | effect |
 //! |---|---|
-//! | `POST /_mock/codes {"provider":"dingtalk","user":"alice","app"?,"kind"?,"corp_id"?}` | `{"code":"…"}`, or HTTP 400 with the JSAPI fail shape (`{"errorCode","errorMessage"}` / `{"errCode","errMsg"}`) of one of [`jsapi_failures`] |
+//! | `POST /_mock/codes {"provider":"dingtalk","user":"alice","app"?,"kind"?,"corp_id"?,"scopes"?}` | `{"code":"…"}`, or HTTP 400 with the JSAPI fail shape (`{"errorCode","errorMessage"}` / `{"errCode","errMsg"}`) of one of [`jsapi_failures`] |
 //! | `POST /_mock/apps {"provider":"dingtalk","app_key","app_secret","corp_id"}` or `{"provider":"feishu","app_id","app_secret","tenant_key","offline_access"?}` | registers an app ([`MockPlatform::set_offline_access`]) |
 //! | `POST /_mock/users {MockUser}` / `GET /_mock/users?provider=dingtalk` | registers / lists users |
 //! | `POST /_mock/visibility {"provider","user","visible"}` | [`MockPlatform::set_visible`] |
@@ -82,6 +82,9 @@
 //! when the page passes a corpId / appId the emulator does not know. They fail only with the
 //! documented failures of [`jsapi_failures`]; a `mock_fail` that is not one of their codes is
 //! reported with `console.error` and fails with [`jsapi_fallback`] (see [`jsapi_failures`]).
+//! `?mock_client=old` / `no_access` plays a Feishu client older than V6.9.0 (no
+//! `tt.requestAccess`, or errno 103), and `tt.requestAccess` refuses `appId` for `appID` and a
+//! missing `scopeList` with errno 104, as the shim's module documents.
 //!
 //! # Configuration file
 //!
@@ -146,7 +149,7 @@ pub use app::{DingTalkApp, FeishuApp};
 pub use code::{CodeKind, JsapiError, MintCode};
 pub use config::{ConfigError, MockConfig};
 pub use endpoint::{Endpoint, Stats};
-pub use failures::{jsapi_failure, jsapi_failures, jsapi_fallback, JsapiFailure};
+pub use failures::{jsapi_failure, jsapi_failures, jsapi_fallback, JsapiCodeSpace, JsapiFailure};
 pub use fault::Fault;
 pub use platform::{MockPlatform, MockPlatformBuilder};
 pub use silent_login_catalog::ProviderKind;

@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::app::{DingTalkApp, FeishuApp};
-use crate::code::{JsapiError, MintCode};
+use crate::code::{CodeKind, JsapiError, MintCode};
 use crate::config::MockConfig;
 use crate::endpoint::{Endpoint, Stats};
 use crate::fault::Fault;
@@ -59,6 +59,12 @@ impl MockPlatform {
     /// [`jsapi_failures`](crate::jsapi_failures).
     pub fn mint_code(&self, req: MintCode) -> Result<String, JsapiError> {
         self.shared.lock().mint_code(&req)
+    }
+
+    /// How many codes of `kind` were minted so far, by [`mint_code`](Self::mint_code), the
+    /// control API or the browser shim (which front-end API a page used).
+    pub fn codes_minted(&self, kind: CodeKind) -> u64 {
+        self.shared.lock().codes_minted(kind)
     }
 
     /// Moves the emulator's clock forward (codes, tokens and user tokens age).

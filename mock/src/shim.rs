@@ -2,6 +2,26 @@
 //! `window.tt`, minting codes from this emulator so an H5 page's real login code runs in an
 //! ordinary browser.
 //!
+//! Its knobs, each a query parameter of the page or a key of `window.SILENT_LOGIN_MOCK` set
+//! before the script loads:
+//!
+//! | knob | effect |
+//! |---|---|
+//! | `mock_user` / `user` | the signed-in user (else the stored pick, else a picker) |
+//! | `mock_app` / `app` | another app than the one the page names |
+//! | `mock_fail` / `fail` | every code request fails with that documented code of [`jsapi_failures`](crate::jsapi_failures): an errno as `{errMsg, errno, errString}`, an errCode as `{errCode, errMsg}` |
+//! | `mock_client` / `client` | the Feishu client played: `old` — no `tt.requestAccess` (a client before V6.9.0 with an old JSSDK); `no_access` — `tt.requestAccess` fails with errno 103 "feature not support" (a client before V6.9.0); default `current` |
+//!
+//! `tt.requestAccess({appID, scopeList, state, success, fail})` keeps the documented rules
+//! (<https://open.feishu.cn/document/web-app/gadget-api/open-ability/login/requestaccess>):
+//! `appID` with a capital D is required (a page passing requestAuthCode's `appId` fails), and
+//! `scopeList` must be an array of strings; both failures are errno 104 "invalid parameter",
+//! the Errno page's code for a bad parameter (which errno the real client gives is not
+//! documented). Its code is of kind `feishu_access`, carries the scopes, lives three minutes
+//! and works once; success is `{errMsg: "requestAccess:ok", code, state}`. The emulator's own
+//! refusals (unknown app, user not visible) keep requestAuthCode's errCode, the errMsg as
+//! `requestAccess:fail …`: which errno the real client gives for them is not documented.
+//!
 //! The shim's failure tables are not written in `jsapi.js`: the emulator puts the lists of
 //! [`jsapi_failures`](crate::jsapi_failures) in place of [`FAILURES_PLACEHOLDER`] when it serves
 //! the file, so the Rust lists are the only ones.

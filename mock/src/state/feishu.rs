@@ -13,7 +13,7 @@ use super::refresh::{Consumed, Generation, RefreshGrant, Refusal};
 use super::tokens::{TokenKind, TokenReply};
 use super::{ApiError, State};
 use crate::clock::secs_until;
-use crate::code::{JsapiError, MintCode};
+use crate::code::{CodeKind, JsapiError, MintCode};
 use crate::endpoint::{api_of, Endpoint};
 use crate::random;
 use crate::user::{MockUser, UserStatus};
@@ -361,12 +361,17 @@ impl State {
     /// Whether `authen/v2/oauth/token` hands out a refresh token for a login of `app` with
     /// `code`: the platform returns one only "在请求成功且用户授予 `offline_access` 权限时"
     /// (<https://open.feishu.cn/document/authentication-management/access-token/get-user-access-token>).
-    /// Here that is the app's [`offline_access`](crate::FeishuApp::offline_access).
-    // `code` is for the scopes the user granted with it, once codes carry them.
-    pub(super) fn grants_refresh_token(&self, app: &str, _code: &IssuedCode) -> bool {
-        self.directory
+    /// Here: the app has [`offline_access`](crate::FeishuApp::offline_access) (the permission
+    /// and the refresh switch in the console), and a `tt.requestAccess` code asked for it in
+    /// its `scopeList`. A `tt.requestAuthCode` code names no scopes: the app's permission alone
+    /// decides (an emulator choice, docs/PLATFORMS.md §5.2).
+    pub(super) fn grants_refresh_token(&self, app: &str, code: &IssuedCode) -> bool {
+        let app_has_it = self
+            .directory
             .feishu_app(app)
-            .is_some_and(|a| a.offline_access)
+            .is_some_and(|a| a.offline_access);
+        let asked = code.kind != CodeKind::FeishuAccess || code.requested_offline_access();
+        app_has_it && asked
     }
 
     /// Mints a code the way the provider's client would (see [`State::mint`]), remembering

@@ -9,7 +9,7 @@
 use silent_login_catalog::ProviderKind;
 
 use super::State;
-use crate::code::{JsapiError, MintCode};
+use crate::code::{CodeKind, JsapiError, MintCode};
 use crate::demo_ids::{DINGTALK_APP_KEY, FEISHU_APP_ID};
 use crate::failures::{dingtalk, feishu, jsapi_fallback};
 
@@ -41,9 +41,14 @@ impl State {
             }
         }
         let now = self.clock.now();
-        Ok(self
-            .codes
-            .issue(now, ProviderKind::DingTalk, &req.app, &req.user, req.kind))
+        Ok(self.codes.issue(
+            now,
+            ProviderKind::DingTalk,
+            &req.app,
+            &req.user,
+            req.kind,
+            &[],
+        ))
     }
 
     /// Refuses an unknown app (10200) and a user the app is not visible to (10228): outside its
@@ -66,10 +71,25 @@ impl State {
         if user.tenant_key != app.tenant_key || !self.is_visible(ProviderKind::Feishu, user) {
             return Err(refuse(feishu::NOT_VISIBLE));
         }
+        // Only tt.requestAccess takes a scope list; the other kinds' codes carry none.
+        let scopes: &[String] = match req.kind {
+            CodeKind::FeishuAccess => &req.scopes,
+            _ => &[],
+        };
         let now = self.clock.now();
-        Ok(self
-            .codes
-            .issue(now, ProviderKind::Feishu, &req.app, &req.user, req.kind))
+        Ok(self.codes.issue(
+            now,
+            ProviderKind::Feishu,
+            &req.app,
+            &req.user,
+            req.kind,
+            scopes,
+        ))
+    }
+
+    /// How many codes of `kind` were minted so far (refusals not counted).
+    pub(crate) fn codes_minted(&self, kind: CodeKind) -> u64 {
+        self.codes.minted(kind)
     }
 
     /// The DingTalk app a front end means: `app` if given, else one of `corp_id`'s apps

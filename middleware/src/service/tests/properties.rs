@@ -5,7 +5,7 @@
 //! A login request is answered as the reference reader of `login_request::tests` (written from
 //! CONTRACTS.md section 1, independent of `parse_login`) says: its refusal, its JSAPI entry, or —
 //! for a well-formed code — the platform's refusal of a code it never issued (the emulator
-//! serves both platforms on loopback: DingTalk 40078, Feishu 20065 on its default v2 exchange), and never a session.
+//! serves both platforms on loopback: DingTalk 40078, Feishu 20007 on the v1 exchange, which answers both unknown and used codes with it), and never a session.
 
 use std::convert::Infallible;
 use std::sync::OnceLock;
@@ -86,7 +86,8 @@ fn feishu_layer() -> &'static SilentLoginLayer {
     static LAYER: OnceLock<SilentLoginLayer> = OnceLock::new();
     LAYER.get_or_init(|| {
         let provider = Feishu::new(demo::FEISHU_APP_ID, demo::FEISHU_APP_SECRET)
-            .api_base(platform().base_url());
+            .api_base(platform().base_url())
+            .oauth(crate::FeishuOAuth::V1);
         SilentLoginLayer::new(provider).session_keys(ring().clone())
     })
 }
@@ -200,7 +201,7 @@ fn expected_login_answer(
     match reference_login(provider, query, input.content_type.as_deref(), &input.body) {
         Verdict::Code(_) => match provider {
             ProviderKind::DingTalk => (DingTalkCode::TmpAuthCodeNotFound.into(), None),
-            ProviderKind::Feishu | ProviderKind::Lark => (FeishuCode::AuthCodeAlreadyUsed.into(), None),
+            ProviderKind::Feishu | ProviderKind::Lark => (FeishuCode::AuthCodeInvalid.into(), None),
         },
         Verdict::Jsapi(code) => (code, None),
         Verdict::Refused { code, cause } => (code, cause),
