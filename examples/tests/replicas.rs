@@ -48,11 +48,17 @@ impl Drop for RedisServer {
 }
 
 async fn replica(redis_url: &str) -> DemoServer {
-    let vars = [
+    replica_with(redis_url, &[]).await
+}
+
+/// A replica with `more` variables on top of the session key, Redis and a free port.
+async fn replica_with(redis_url: &str, more: &[(&str, &str)]) -> DemoServer {
+    let mut vars = vec![
         ("SILENT_LOGIN_SESSION_KEY", KEY),
         ("REDIS_URL", redis_url),
         ("LISTEN", "127.0.0.1:0"),
     ];
+    vars.extend_from_slice(more);
     let config = Config::from_vars(vars.iter().cloned()).unwrap();
     let server = axum_demo::serve(config).await.unwrap();
     // Ready once its revocation feed is live; no request is sent before.
@@ -138,6 +144,85 @@ async fn a_logout_on_one_replica_ends_the_session_on_the_other() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Two Feishu demo replicas sharing Redis and one Feishu (the emulator as the real API, as two
+/// replicas of a real deployment share open.feishu.cn): `GET /api/me/profile` answers Feishu's
+/// `user_info` for alice on both, and when Feishu expires her token early, concurrent requests on
+/// both refresh it exactly once — no refresh token is ever presented twice.
+#[tokio::test]
+async fn the_profile_route_refreshes_the_user_token_once_across_replicas() {
+    let redis = RedisServer::start();
+    let url = format!("redis://127.0.0.1:{}/", redis.1);
+    let feishu = silent_login_mock::MockPlatform::start_demo().await.unwrap();
+    let api = feishu.base_url();
+    let more = [
+        ("SILENT_LOGIN_PROVIDER", "feishu"),
+        ("FEISHU_APP_ID", demo::FEISHU_APP_ID),
+        ("FEISHU_APP_SECRET", demo::FEISHU_APP_SECRET),
+        ("FEISHU_API_BASE", api.as_str()),
+        ("FEISHU_SCOPES", "offline_access"),
+    ];
+    let (a, b) = (
+        replica_with(&url, &more).await,
+        replica_with(&url, &more).await,
+    );
+    let code = feishu
+        .mint_code(MintCode::feishu_access(demo::ALICE, ["offline_access"]))
+        .unwrap();
+    let login: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}api/login", a.url()))
+        .json(&serde_json::json!({ "code": code }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let profiles = |count: usize| {
+        let servers = [a.url(), b.url()];
+        let token = token.clone();
+        async move {
+            let mut running = tokio::task::JoinSet::new();
+            for i in 0..count {
+                let url = format!("{}api/me/profile", servers[i % 2]);
+                let token = token.clone();
+                running.spawn(async move {
+                    let response = reqwest::Client::new()
+                        .get(url)
+                        .bearer_auth(token)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = response.status().as_u16();
+                    (status, response.json::<serde_json::Value>().await.unwrap())
+                });
+            }
+            let mut answers = Vec::new();
+            while let Some(answer) = running.join_next().await {
+                answers.push(answer.unwrap());
+            }
+            answers
+        }
+    };
+    for (status, body) in profiles(2).await {
+        assert_eq!(
+            (status, &body["data"]["user_id"]),
+            (200, &serde_json::json!("alice")),
+            "{body}"
+        );
+    }
+    assert!(feishu.expire_feishu_user_tokens() >= 1);
+    for (status, body) in profiles(16).await {
+        assert_eq!(
+            (status, &body["data"]["user_id"]),
+            (200, &serde_json::json!("alice")),
+            "{body}"
+        );
+    }
+    assert_eq!(feishu.refresh_count(demo::FEISHU_APP_ID), 1);
+    assert!(feishu.violations().is_empty(), "{:?}", feishu.violations());
 }
 
 #[tokio::test]
