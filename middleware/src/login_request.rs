@@ -3,17 +3,24 @@
 //! exactly what is wrong (a misspelled name, an empty value, a code in the wrong place).
 
 use serde_json::Value;
-use silent_login_catalog::{lookup, DingTalkCode, ProviderKind, RaisedBy, SilentLoginCode};
+use silent_login_catalog::{
+    lookup, DingTalkCode, KnownCode, ProviderKind, RaisedBy, SilentLoginCode,
+};
 
 use crate::error::{Detail, LoginError};
 use crate::secret::AuthCode;
 
 /// The names a code may be sent under, in order of preference.
 pub(crate) const CODE_PARAMS: [&str; 4] = ["tmp_auth_code", "code", "authCode", "auth_code"];
-/// The names a front end reports its JSAPI failure under (Feishu `errCode`/`errno`, DingTalk
-/// `errorCode`).
-const JSAPI_ERROR_PARAMS: [&str; 3] = ["errCode", "errorCode", "errno"];
+/// The names a front end reports a JSAPI failure's code under: Feishu `errCode`, DingTalk
+/// `errorCode` — one code space, the entries `raised_by: jsapi`.
+const JSAPI_ERROR_PARAMS: [&str; 2] = ["errCode", "errorCode"];
 const JSAPI_MESSAGE_PARAMS: [&str; 3] = ["errMsg", "errorMessage", "message"];
+/// Feishu's `errno` (with `errString`): another code space, the entries `raised_by:
+/// jsapi_errno` — never looked up among the errCodes
+/// (<https://open.feishu.cn/document/client-docs/gadget/-web-app-api/errno>).
+const ERRNO_PARAM: &str = "errno";
+const ERRNO_MESSAGE_PARAM: &str = "errString";
 
 /// What a login request asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -168,11 +175,68 @@ fn code_value(name: &str, value: &Value, problems: &Problems) -> Result<AuthCode
     }
 }
 
-/// A front end that reports `{"errCode": 10236, "errMsg": "…"}` gets that code's help.
+/// A front end that reports `{"errCode": 10236, "errMsg": "…"}` gets that code's help; one that
+/// reports `{"errno": 2700002, "errString": "…"}` gets the errno's. When both are there the
+/// errno wins, as Feishu asks ("当fail回调中同时存在errno和errCode时，我们强烈建议优先以errno错误码为准"),
+/// unless only the errCode is one the catalog knows.
 fn jsapi_failure(provider: ProviderKind, params: &[(String, Value)]) -> Option<LoginError> {
-    let (name, value) = params
-        .iter()
-        .find(|(key, _)| JSAPI_ERROR_PARAMS.contains(&key.as_str()))?;
+    let errno = reported(params, &[ERRNO_PARAM], &[ERRNO_MESSAGE_PARAM], provider, RaisedBy::JsapiErrno);
+    let errcode = reported(params, &JSAPI_ERROR_PARAMS, &JSAPI_MESSAGE_PARAMS, provider, RaisedBy::Jsapi);
+    let error = match (errno, errcode) {
+        (None, None) => return None,
+        (Some(errno), _) if errno.known.is_some() => errno.error(),
+        (_, Some(errcode)) if errcode.known.is_some() => errcode.error(),
+        (Some(errno), errcode) => {
+            let mut said = errno.said();
+            if let Some(errcode) = errcode {
+                said = said.and(errcode.said());
+            }
+            LoginError::new(SilentLoginCode::JsapiErrorUnknown).with_detail(said)
+        }
+        (None, Some(errcode)) => errcode.error(),
+    };
+    Some(error.with_only_cause())
+}
+
+/// One code a front end reported, in one code space.
+struct Reported {
+    name: String,
+    value: Value,
+    message: Option<String>,
+    known: Option<KnownCode>,
+}
+
+impl Reported {
+    fn error(&self) -> LoginError {
+        match self.known {
+            Some(code) => LoginError::new(code),
+            None => LoginError::new(SilentLoginCode::JsapiErrorUnknown).with_detail(self.said()),
+        }
+    }
+
+    fn said(&self) -> Detail {
+        let (name, value) = (&self.name, &self.value);
+        let (said, said_zh) = match self.message.as_deref() {
+            Some(message) => (format!(" ({message})"), format!("（{message}）")),
+            None => (String::new(), String::new()),
+        };
+        Detail::new(
+            format!("the front end reported `{name}` = {value}{said}"),
+            format!("前端报告了 `{name}` = {value}{said_zh}"),
+        )
+    }
+}
+
+/// The code reported under one of `names`, with its message, and the catalog entry of `space`
+/// it names, if any.
+fn reported(
+    params: &[(String, Value)],
+    names: &[&str],
+    messages: &[&str],
+    provider: ProviderKind,
+    space: RaisedBy,
+) -> Option<Reported> {
+    let (name, value) = params.iter().find(|(key, _)| names.contains(&key.as_str()))?;
     let number = match value {
         Value::Number(number) => number.as_i64(),
         Value::String(text) => text.trim().parse().ok(),
@@ -180,7 +244,7 @@ fn jsapi_failure(provider: ProviderKind, params: &[(String, Value)]) -> Option<L
     };
     let message = params
         .iter()
-        .find(|(key, _)| JSAPI_MESSAGE_PARAMS.contains(&key.as_str()))
+        .find(|(key, _)| messages.contains(&key.as_str()))
         .and_then(|(_, value)| value.as_str())
         .map(|text| {
             text.chars()
@@ -191,21 +255,13 @@ fn jsapi_failure(provider: ProviderKind, params: &[(String, Value)]) -> Option<L
     let known = number
         .and_then(|number| i32::try_from(number).ok())
         .and_then(|code| lookup(provider, code))
-        .filter(|code| code.entry().raised_by == RaisedBy::Jsapi);
-    let error = match known {
-        Some(code) => LoginError::new(code),
-        None => {
-            let (said, said_zh) = match message.as_deref() {
-                Some(message) => (format!(" ({message})"), format!("（{message}）")),
-                None => (String::new(), String::new()),
-            };
-            LoginError::new(SilentLoginCode::JsapiErrorUnknown).with_detail(Detail::new(
-                format!("the front end reported `{name}` = {value}{said}"),
-                format!("前端报告了 `{name}` = {value}{said_zh}"),
-            ))
-        }
-    };
-    Some(error.with_only_cause())
+        .filter(|code| code.entry().raised_by == space);
+    Some(Reported {
+        name: name.clone(),
+        value: value.clone(),
+        message,
+        known,
+    })
 }
 
 /// `temp_auth_code`, `tmpAuthCode`, `authcode`, `Code`: which accepted name was meant.
