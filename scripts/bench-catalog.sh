@@ -25,11 +25,13 @@ for i in range(n):
       - id: first
         en: "The first cause of error {i}."
         zh: "第 {i} 号错误的第一个原因。"
+        source: reference
         details: [ {{ en: "A detail.", zh: "一个细节。" }} ]
       - id: second
         en: "The second cause of error {i}."
         zh: "第 {i} 号错误的第二个原因。"
-    solution: {{ en: "Fix error {i}.", zh: "修复第 {i} 号错误。" }}
+        source: inferred
+    solution: {{ en: "Fix error {i}.", zh: "修复第 {i} 号错误。", source: inferred }}
     http_status: 400
     retryable: false
     raised_by: server_api""")

@@ -28,18 +28,83 @@ impl Text {
     }
 }
 
+/// Where a sentence of the catalog comes from: the YAML key `source` of every cause and every
+/// solution.
+///
+/// ```
+/// use silent_login_catalog::{DingTalkCode, Source};
+/// let entry = DingTalkCode::TmpAuthCodeNotFound.entry();
+/// assert_eq!(entry.cause("code_used").map(|cause| cause.source()), Some(Source::Seed));
+/// assert_eq!(Source::Inferred.as_str(), "inferred");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The words of one of the two source documents in `catalog/sources/`: the DingTalk
+    /// silent-login article (checked in English, its language) or Feishu's `requestAuthCode` page
+    /// (checked in Chinese). The tidy test checks that the text occurs in the document's section
+    /// for the code.
+    Seed,
+    /// The platform's published API documentation (`docs/PLATFORMS.md` names the page), in our
+    /// words.
+    Reference,
+    /// Written by us from a thin description (a code's one-line label, say): a reasonable
+    /// reading, not a documented fact.
+    Inferred,
+    /// A statement about silent-login's own behaviour, true by construction of this project.
+    SilentLogin,
+}
+
+impl Source {
+    /// `seed`, `reference`, `inferred` or `silent_login`, as in the YAML files.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Source::Seed => "seed",
+            Source::Reference => "reference",
+            Source::Inferred => "inferred",
+            Source::SilentLogin => "silent_login",
+        }
+    }
+
+    /// The mark after an inferred text in `help`: ` (inferred)`, `（推断）`; nothing for the
+    /// other sources, which are documented facts or silent-login's own behaviour.
+    pub const fn mark(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Source::Inferred, Lang::En) => " (inferred)",
+            (Source::Inferred, Lang::Zh) => "（推断）",
+            _ => "",
+        }
+    }
+}
+
 /// One documented cause of an error, with a stable id a program can match on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Cause {
     id: &'static str,
     text: Text,
     details: &'static [Text],
+    source: Source,
 }
 
 impl Cause {
-    /// A cause from its id, text and sub-points.
-    pub const fn new(id: &'static str, text: Text, details: &'static [Text]) -> Self {
-        Self { id, text, details }
+    /// A cause from its id, text, sub-points and where its text comes from.
+    pub const fn new(
+        id: &'static str,
+        text: Text,
+        details: &'static [Text],
+        source: Source,
+    ) -> Self {
+        Self {
+            id,
+            text,
+            details,
+            source,
+        }
+    }
+
+    /// Where the text (and its sub-points) comes from.
+    pub const fn source(&self) -> Source {
+        self.source
     }
 
     /// The stable id, e.g. `code_used`.
@@ -62,8 +127,13 @@ impl Cause {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RaisedBy {
-    /// The front-end JSAPI inside the DingTalk or Feishu client.
+    /// The front-end JSAPI inside the DingTalk or Feishu client, in its own code space
+    /// (DingTalk `errorCode`, Feishu `errCode`).
     Jsapi,
+    /// The front-end JSAPI inside the Feishu client, in the `errno` code space its `fail`
+    /// callback also carries (Feishu's Errno page: the common 1xx values and per-API 7-digit
+    /// ones). A number means one thing per provider: errno and errCode values do not collide.
+    JsapiErrno,
     /// The open platform's server API, during the code exchange.
     ServerApi,
     /// silent-login itself.
@@ -71,10 +141,11 @@ pub enum RaisedBy {
 }
 
 impl RaisedBy {
-    /// `jsapi`, `server_api` or `middleware`, as in the YAML files.
+    /// `jsapi`, `jsapi_errno`, `server_api` or `middleware`, as in the YAML files.
     pub const fn as_str(self) -> &'static str {
         match self {
             RaisedBy::Jsapi => "jsapi",
+            RaisedBy::JsapiErrno => "jsapi_errno",
             RaisedBy::ServerApi => "server_api",
             RaisedBy::Middleware => "middleware",
         }
@@ -84,6 +155,8 @@ impl RaisedBy {
         match (self, lang) {
             (RaisedBy::Jsapi, Lang::En) => "the front-end JSAPI",
             (RaisedBy::Jsapi, Lang::Zh) => "前端 JSAPI",
+            (RaisedBy::JsapiErrno, Lang::En) => "the front-end JSAPI (errno)",
+            (RaisedBy::JsapiErrno, Lang::Zh) => "前端 JSAPI（errno）",
             (RaisedBy::ServerApi, Lang::En) => "the platform's server API",
             (RaisedBy::ServerApi, Lang::Zh) => "开放平台服务端接口",
             (RaisedBy::Middleware, Lang::En) => "silent-login",
@@ -109,6 +182,8 @@ pub struct Entry {
     pub causes: &'static [Cause],
     /// What to do about it.
     pub solution: Text,
+    /// Where the solution's text comes from.
+    pub solution_source: Source,
     /// The HTTP status a server answers with.
     pub http_status: u16,
     /// Whether the same request can succeed later without a change.
@@ -171,14 +246,27 @@ impl Entry {
         }
         let _ = writeln!(out, "\n{causes}:");
         for (index, cause) in self.causes.iter().enumerate() {
-            let _ = writeln!(out, "  {}. {} [{}]", index + 1, cause.text(lang), cause.id);
+            let _ = writeln!(
+                out,
+                "  {}. {}{} [{}]",
+                index + 1,
+                cause.text(lang),
+                cause.source.mark(lang),
+                cause.id
+            );
             for detail in cause.details {
                 let _ = writeln!(out, "     - {}", detail.get(lang));
             }
         }
         let _ = writeln!(out, "\n{solution}:");
-        for line in self.solution.get(lang).lines() {
-            let _ = writeln!(out, "  {line}");
+        let mut lines = self.solution.get(lang).lines().peekable();
+        while let Some(line) = lines.next() {
+            let mark = if lines.peek().is_none() {
+                self.solution_source.mark(lang)
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "  {line}{mark}");
         }
         let _ = writeln!(
             out,
@@ -211,9 +299,11 @@ impl Entry {
                         .iter()
                         .map(|detail| detail.get(lang))
                         .collect(),
+                    source: cause.source,
                 })
                 .collect(),
             solution: self.solution.get(lang),
+            solution_source: self.solution_source,
             http_status: self.http_status,
             retryable: self.retryable,
             raised_by: self.raised_by,
@@ -277,6 +367,8 @@ pub struct LocalizedEntry {
     pub causes: Vec<LocalizedCause>,
     /// The solution.
     pub solution: &'static str,
+    /// Where the solution comes from.
+    pub solution_source: Source,
     /// The HTTP status.
     pub http_status: u16,
     /// Whether retrying can help.
@@ -296,6 +388,8 @@ pub struct LocalizedCause {
     pub text: &'static str,
     /// Sub-points.
     pub details: Vec<&'static str>,
+    /// Where the text comes from.
+    pub source: Source,
 }
 
 /// A number that is not a code of this catalog.

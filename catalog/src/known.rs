@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::{DingTalkCode, Entry, FeishuCode, Lang, ProviderKind, SilentLoginCode};
+use crate::{DingTalkCode, Entry, FeishuCode, Lang, ProviderKind, RaisedBy, SilentLoginCode};
 
 /// A code of any of the three catalogs.
 ///
@@ -132,6 +132,26 @@ pub fn lookup(provider: ProviderKind, code: i32) -> Option<KnownCode> {
             FeishuCode::from_code(code).map(KnownCode::Feishu)
         }
     }
+}
+
+/// The code `code` of platform `provider`, only if it is raised where `raised_by` says: a
+/// front end's `errno` is looked up among the [`RaisedBy::JsapiErrno`] entries, its `errCode`
+/// among the [`RaisedBy::Jsapi`] ones, so a number reported in one field never explains itself
+/// with an entry of another code space.
+///
+/// ```
+/// use silent_login_catalog::{lookup, lookup_raised_by, ProviderKind, RaisedBy};
+/// let errno = lookup_raised_by(ProviderKind::Feishu, 103, RaisedBy::JsapiErrno);
+/// assert_eq!(errno.map(|code| code.entry().name), Some("ErrnoFeatureNotSupported"));
+/// assert_eq!(lookup_raised_by(ProviderKind::Feishu, 10236, RaisedBy::JsapiErrno), None);
+/// assert_eq!(lookup_raised_by(ProviderKind::Feishu, 10236, RaisedBy::Jsapi), lookup(ProviderKind::Feishu, 10236));
+/// ```
+pub fn lookup_raised_by(
+    provider: ProviderKind,
+    code: i32,
+    raised_by: RaisedBy,
+) -> Option<KnownCode> {
+    lookup(provider, code).filter(|known| known.entry().raised_by == raised_by)
 }
 
 /// Every catalog's entry for `code` (a number can mean different things per provider).

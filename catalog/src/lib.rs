@@ -11,9 +11,10 @@ mod provider;
 mod testing;
 
 pub use entry::{
-    CatalogCode, Cause, CodeKey, Entry, LocalizedCause, LocalizedEntry, RaisedBy, Text, UnknownCode,
+    CatalogCode, Cause, CodeKey, Entry, LocalizedCause, LocalizedEntry, RaisedBy, Source, Text,
+    UnknownCode,
 };
-pub use known::{canonical_provider, codes_of, find, lookup, KnownCode};
+pub use known::{canonical_provider, codes_of, find, lookup, lookup_raised_by, KnownCode};
 pub use lang::{Lang, UnknownLang};
 pub use provider::{ProviderKind, UnknownProvider};
 pub use silent_login_macros::catalog;

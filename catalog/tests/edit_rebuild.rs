@@ -11,8 +11,8 @@ const NEW_ENTRY: &str = r#"
     name: NewlyAdded
     message: { en: "Added by the test", zh: "测试新增" }
     causes:
-      - { id: added, en: "The test added it.", zh: "测试添加的。" }
-    solution: { en: "Nothing to do.", zh: "无需处理。" }
+      - { id: added, en: "The test added it.", zh: "测试添加的。", source: inferred }
+    solution: { en: "Nothing to do.", zh: "无需处理。", source: inferred }
     http_status: 400
     retryable: false
     raised_by: server_api

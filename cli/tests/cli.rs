@@ -77,6 +77,10 @@ fn explain_json_is_an_array_of_localized_entries() {
     assert_eq!(causes.len(), 4);
     assert_eq!(causes[0]["id"], "wrong_jsapi");
     assert_eq!(causes[0]["details"].as_array().unwrap().len(), 2);
+    for cause in causes {
+        assert_eq!(cause["source"], "seed", "{cause}");
+    }
+    assert_eq!(entry["solution_source"], "inferred");
     assert!(entry["solution"]
         .as_str()
         .unwrap()
@@ -155,4 +159,54 @@ fn list_shows_every_code_of_a_provider() {
         json.as_array().unwrap().len(),
         silent_login_catalog::FeishuCode::ALL.len()
     );
+}
+
+#[test]
+fn explain_marks_inferred_text_in_both_languages() {
+    // 10207: the source gives only "sessionid 为空。"; its cause and solution are ours.
+    let en = stdout(&silent_login(&["explain", "10207", "--lang", "en"]));
+    let cause_line = en
+        .lines()
+        .find(|line| line.contains("[client_session_missing]"))
+        .unwrap();
+    assert!(
+        cause_line.contains("(inferred) [client_session_missing]"),
+        "{en}"
+    );
+    let solution = en.split("Solution:").nth(1).unwrap();
+    assert!(
+        solution.lines().nth(1).unwrap().ends_with("(inferred)"),
+        "{en}"
+    );
+    let zh = stdout(&silent_login(&["explain", "10207", "--lang", "zh"]));
+    assert_eq!(zh.matches("（推断）").count(), 2, "{zh}");
+
+    // 10232: the source document's own words are not marked.
+    let documented = stdout(&silent_login(&["explain", "10232", "--lang", "zh"]));
+    assert!(!documented.contains("（推断）"), "{documented}");
+}
+
+#[test]
+fn explain_json_says_where_each_text_comes_from() {
+    let output = silent_login(&["explain", "10227", "--provider", "feishu", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let entry = &json[0];
+    assert_eq!(entry["solution_source"], "inferred");
+    for cause in entry["causes"].as_array().unwrap() {
+        assert_eq!(cause["source"], "inferred", "{cause}");
+    }
+    let output = silent_login(&["explain", "700201", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json[0]["solution_source"], "silent_login");
+    assert_eq!(json[0]["causes"][0]["source"], "silent_login");
+}
+
+#[test]
+fn explain_shows_a_feishu_errno() {
+    let output = silent_login(&["explain", "2700002", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json[0]["raised_by"], "jsapi_errno");
+    assert_eq!(json[0]["name"], "RequestAccessAuthorizationFailed");
+    let text = stdout(&silent_login(&["explain", "103", "--lang", "zh"]));
+    assert!(text.contains("前端 JSAPI（errno）"), "{text}");
 }

@@ -170,6 +170,16 @@ fn text(text: &Text) -> TokenStream {
     quote! { ::silent_login_catalog::Text::new(#en, #zh) }
 }
 
+/// `seed` → `Source::Seed`, …; anything else was reported by `validate` and never expands.
+fn source(value: &str) -> TokenStream {
+    match value {
+        "seed" => quote! { ::silent_login_catalog::Source::Seed },
+        "reference" => quote! { ::silent_login_catalog::Source::Reference },
+        "silent_login" => quote! { ::silent_login_catalog::Source::SilentLogin },
+        _ => quote! { ::silent_login_catalog::Source::Inferred },
+    }
+}
+
 fn entry_tokens(provider: &str, entry: &Entry) -> TokenStream {
     let code = entry.code.unwrap_or_default();
     let name = &entry.name;
@@ -179,12 +189,15 @@ fn entry_tokens(provider: &str, entry: &Entry) -> TokenStream {
         let id = &cause.id;
         let text = text(&cause.text);
         let details = cause.details.iter().map(self::text);
-        quote! { ::silent_login_catalog::Cause::new(#id, #text, &[#(#details),*]) }
+        let source = source(&cause.source);
+        quote! { ::silent_login_catalog::Cause::new(#id, #text, &[#(#details),*], #source) }
     });
+    let solution_source = source(&entry.solution_source);
     let http_status = entry.http_status.unwrap_or(500);
     let retryable = entry.retryable;
     let raised_by = match entry.raised_by.as_str() {
         "jsapi" => quote! { ::silent_login_catalog::RaisedBy::Jsapi },
+        "jsapi_errno" => quote! { ::silent_login_catalog::RaisedBy::JsapiErrno },
         "middleware" => quote! { ::silent_login_catalog::RaisedBy::Middleware },
         _ => quote! { ::silent_login_catalog::RaisedBy::ServerApi },
     };
@@ -198,6 +211,7 @@ fn entry_tokens(provider: &str, entry: &Entry) -> TokenStream {
             message: #message,
             causes: &[#(#causes),*],
             solution: #solution,
+            solution_source: #solution_source,
             http_status: #http_status,
             retryable: #retryable,
             raised_by: #raised_by,
@@ -223,16 +237,16 @@ fn variant_doc(entry: &Entry) -> String {
     );
     for cause in &entry.causes {
         doc.push_str(&format!(
-            "- `{}`: {} / {}\n",
-            cause.id, cause.text.en, cause.text.zh
+            "- `{}` ({}): {} / {}\n",
+            cause.id, cause.source, cause.text.en, cause.text.zh
         ));
         for detail in &cause.details {
             doc.push_str(&format!("  - {} / {}\n", detail.en, detail.zh));
         }
     }
     doc.push_str(&format!(
-        "\n# Solution\n{}\n\n{}\n\n",
-        entry.solution.en, entry.solution.zh
+        "\n# Solution ({})\n{}\n\n{}\n\n",
+        entry.solution_source, entry.solution.en, entry.solution.zh
     ));
     doc.push_str(&format!(
         "HTTP status {}, retryable: {}, raised by: `{}`.",

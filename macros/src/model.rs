@@ -23,6 +23,9 @@ pub(crate) struct Entry {
     pub(crate) message: Text,
     pub(crate) causes: Vec<Cause>,
     pub(crate) solution: Text,
+    /// `source` of the solution; empty when missing (reported).
+    pub(crate) solution_source: String,
+    pub(crate) solution_source_span: Span,
     pub(crate) http_status: Option<u16>,
     pub(crate) http_status_span: Span,
     pub(crate) retryable: bool,
@@ -38,6 +41,9 @@ pub(crate) struct Cause {
     pub(crate) id_span: Span,
     pub(crate) text: Text,
     pub(crate) details: Vec<Text>,
+    /// `source`; empty when missing (reported).
+    pub(crate) source: String,
+    pub(crate) source_span: Span,
 }
 
 /// A text in both languages.
@@ -60,7 +66,8 @@ const ENTRY_KEYS: &[&str] = &[
     "docs",
     "status",
 ];
-const CAUSE_KEYS: &[&str] = &["id", "en", "zh", "details"];
+const CAUSE_KEYS: &[&str] = &["id", "en", "zh", "details", "source"];
+const SOLUTION_KEYS: &[&str] = &["en", "zh", "source"];
 const TEXT_KEYS: &[&str] = &["en", "zh"];
 
 /// Turns YAML nodes into the model; problems go to `diagnostics` and reading goes on.
@@ -139,9 +146,18 @@ impl Reader {
         };
         let name_node = map.get_scalar("name");
         let name = self.required_string(map, "name", &context);
-        let message = self.required_text(map, "message", &context);
+        let message = self.required_text(map, "message", TEXT_KEYS, &context);
         let causes = self.causes(map, &context);
-        let solution = self.required_text(map, "solution", &context);
+        let solution = self.required_text(map, "solution", SOLUTION_KEYS, &context);
+        let solution_node = map.get_node("solution").and_then(Node::as_mapping);
+        let (solution_source, solution_source_span) = match solution_node {
+            Some(solution) => self.source(
+                solution,
+                &format!("the solution of {context} has no `source`"),
+            ),
+            // A missing or malformed `solution` is reported already.
+            None => (String::new(), *map.span()),
+        };
         let http_node = map.get_scalar("http_status");
         let http_status = match http_node {
             None => {
@@ -210,6 +226,8 @@ impl Reader {
             message,
             causes,
             solution,
+            solution_source,
+            solution_source_span,
             http_status,
             http_status_span: span_of(http_node, map),
             retryable,
@@ -263,15 +281,43 @@ impl Reader {
                 Vec::new()
             }
         };
+        let (source, source_span) =
+            self.source(map, &format!("cause `{id}` of {context} has no `source`"));
         Some(Cause {
             id,
             id_span: span_of(id_node, map),
             text,
             details,
+            source,
+            source_span,
         })
     }
 
-    fn required_text(&mut self, map: &MarkedMappingNode, key: &str, context: &str) -> Text {
+    /// The `source` key of a cause or a solution: its value (checked in `validate`) and span.
+    fn source(&mut self, map: &MarkedMappingNode, missing: &str) -> (String, Span) {
+        match map.get_node("source") {
+            Some(Node::Scalar(scalar)) => (scalar.as_str().to_owned(), *scalar.span()),
+            Some(other) => {
+                self.diagnostics.push(Diagnostic::at(
+                    other.span(),
+                    "`source` must be a plain value",
+                ));
+                (String::new(), *other.span())
+            }
+            None => {
+                self.diagnostics.push(Diagnostic::at(map.span(), missing));
+                (String::new(), *map.span())
+            }
+        }
+    }
+
+    fn required_text(
+        &mut self,
+        map: &MarkedMappingNode,
+        key: &str,
+        allowed: &[&str],
+        context: &str,
+    ) -> Text {
         match map.get_node(key) {
             None => {
                 self.diagnostics.push(Diagnostic::at(
@@ -282,7 +328,7 @@ impl Reader {
             }
             Some(node) => match self.mapping(node, &format!("`{key}`")) {
                 Some(text) => {
-                    self.known_keys(text, TEXT_KEYS, &format!("`{key}`"));
+                    self.known_keys(text, allowed, &format!("`{key}`"));
                     self.text_fields(text, &format!("`{key}` of {context}"))
                 }
                 None => Text::default(),

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use crate::diagnostic::Diagnostic;
 use crate::model::Catalog;
 
-const RAISED_BY: &[&str] = &["jsapi", "server_api", "middleware"];
+const RAISED_BY: &[&str] = &["jsapi", "jsapi_errno", "server_api", "middleware"];
+/// The values of `source` on a cause or a solution (`silent_login_catalog::Source`).
+pub(crate) const SOURCES: &[&str] = &["seed", "reference", "inferred", "silent_login"];
 
 /// Every problem of the catalog as a whole, after the schema was read.
 pub(crate) fn validate(catalog: &Catalog, diagnostics: &mut Vec<Diagnostic>) {
@@ -72,8 +74,33 @@ pub(crate) fn validate(catalog: &Catalog, diagnostics: &mut Vec<Diagnostic>) {
                 "an error entry needs at least one cause",
             ));
         }
+        let context = match entry.code {
+            Some(code) => format!("error {code}"),
+            None => "an error entry".to_owned(),
+        };
+        if !entry.solution_source.is_empty() && !SOURCES.contains(&entry.solution_source.as_str()) {
+            diagnostics.push(Diagnostic::at(
+                &entry.solution_source_span,
+                format!(
+                    "source `{}` of the solution of {context} is not one of: {}",
+                    entry.solution_source,
+                    SOURCES.join(", ")
+                ),
+            ));
+        }
         let mut cause_ids: HashMap<&str, ()> = HashMap::new();
         for cause in &entry.causes {
+            if !cause.source.is_empty() && !SOURCES.contains(&cause.source.as_str()) {
+                diagnostics.push(Diagnostic::at(
+                    &cause.source_span,
+                    format!(
+                        "source `{}` of cause `{}` of {context} is not one of: {}",
+                        cause.source,
+                        cause.id,
+                        SOURCES.join(", ")
+                    ),
+                ));
+            }
             if !is_snake_id(&cause.id) {
                 diagnostics.push(Diagnostic::at(
                     &cause.id_span,

@@ -8,7 +8,7 @@ use std::fmt;
 
 use http::StatusCode;
 use serde::Serialize;
-use silent_login_catalog::{Cause, Entry, KnownCode, Lang, ProviderKind, SilentLoginCode};
+use silent_login_catalog::{Cause, Entry, KnownCode, Lang, ProviderKind, SilentLoginCode, Source};
 
 /// The code of an error: a catalog code, or a platform code the catalog does not know yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -123,7 +123,7 @@ pub struct Upstream {
 ///
 /// let error = LoginError::new(DingTalkCode::TmpAuthCodeNotFound).with_cause("code_used");
 /// assert_eq!(error.status(), http::StatusCode::UNAUTHORIZED);
-/// assert!(error.narrowed_cause().unwrap().text(Lang::En).contains("already been used"));
+/// assert!(error.narrowed_cause().unwrap().text(Lang::En).contains("has been used"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{code}{}", cause.map(|cause| format!(" (cause: {})", cause.id())).unwrap_or_default())]
@@ -333,6 +333,7 @@ impl LoginError {
         let entry = self.explaining_entry();
         let unknown_upstream = self.entry().is_none();
         let errmsg = self.message(lang);
+        let causes: &'static [Cause] = if unknown_upstream { &[] } else { entry.causes };
         ErrorBody {
             provider: self.provider(),
             errcode: self.errcode(),
@@ -340,12 +341,23 @@ impl LoginError {
             errmsg,
             cause: self.cause.map(|cause| cause.text(lang)),
             cause_id: self.cause.map(Cause::id),
-            causes: if unknown_upstream {
-                Vec::new()
-            } else {
-                entry.causes.iter().map(|c| c.text(lang)).collect()
-            },
+            cause_details: self
+                .cause
+                .map(|cause| details(cause, lang))
+                .unwrap_or_default(),
+            cause_source: self.cause.map(Cause::source),
+            causes: causes.iter().map(|c| c.text(lang)).collect(),
+            causes_detailed: causes
+                .iter()
+                .map(|cause| CauseBody {
+                    id: cause.id(),
+                    text: cause.text(lang),
+                    details: details(cause, lang),
+                    source: cause.source(),
+                })
+                .collect(),
             solution: entry.solution.get(lang),
+            solution_source: entry.solution_source,
             docs: entry.docs,
             detail: self.detail.as_ref().map(|detail| detail.get(lang)),
             retryable: entry.retryable,
@@ -353,6 +365,15 @@ impl LoginError {
             request_id: request_id.to_owned(),
         }
     }
+}
+
+/// A cause's sub-points in `lang`.
+fn details(cause: &Cause, lang: Lang) -> Vec<&'static str> {
+    cause
+        .details()
+        .iter()
+        .map(|detail| detail.get(lang))
+        .collect()
 }
 
 /// Maps an HTTP status from the catalog to the gRPC code a client expects.
@@ -495,7 +516,8 @@ impl LoginError {
 /// The error body every failure answers with (docs/CONTRACTS.md).
 ///
 /// `{"provider","errcode","errmsg","cause","causes","solution","docs","request_id"}`, plus
-/// `name`, `cause_id`, `detail`, `retryable` and `upstream` (the platform's raw answer).
+/// `name`, `cause_id`, `cause_details`, `cause_source`, `causes_detailed`, `solution_source`,
+/// `detail`, `retryable` and `upstream` (the platform's raw answer).
 #[derive(Clone, Debug, Serialize)]
 pub struct ErrorBody<'a> {
     /// The catalog provider id.
@@ -510,10 +532,18 @@ pub struct ErrorBody<'a> {
     pub cause: Option<&'static str>,
     /// The narrowed cause's stable id, or `null`.
     pub cause_id: Option<&'static str>,
+    /// The narrowed cause's sub-points (empty without a narrowed cause).
+    pub cause_details: Vec<&'static str>,
+    /// Where the narrowed cause's text comes from, or `null`.
+    pub cause_source: Option<Source>,
     /// Every documented cause.
     pub causes: Vec<&'static str>,
+    /// Every documented cause with its id, sub-points and source, in the same order as `causes`.
+    pub causes_detailed: Vec<CauseBody>,
     /// What to do.
     pub solution: &'static str,
+    /// Where the solution's text comes from.
+    pub solution_source: Source,
     /// A documentation link.
     pub docs: Option<&'static str>,
     /// A precise fact about this request, in the body's language.
@@ -526,4 +556,90 @@ pub struct ErrorBody<'a> {
     pub upstream: Option<&'a Upstream>,
     /// This request's id, also in the logs.
     pub request_id: String,
+}
+
+/// One cause in the error body's `causes_detailed` (docs/CONTRACTS.md §4.2).
+#[derive(Clone, Debug, Serialize)]
+pub struct CauseBody {
+    /// The stable id (`code_used`).
+    pub id: &'static str,
+    /// The explanation, in the body's language.
+    pub text: &'static str,
+    /// Sub-points, in the body's language; often empty.
+    pub details: Vec<&'static str>,
+    /// Where the text comes from: `seed`, `reference`, `inferred` or `silent_login`.
+    pub source: Source,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use serde_json::{json, Value};
+    use silent_login_catalog::{DingTalkCode, FeishuCode};
+
+    use super::*;
+
+    fn body_json(error: &LoginError, lang: Lang) -> Value {
+        serde_json::to_value(error.public_body(lang, "req-1")).unwrap()
+    }
+
+    #[test]
+    fn the_body_carries_the_narrowed_causes_details_and_source() {
+        let error = LoginError::new(DingTalkCode::TmpAuthCodeNotFound).with_cause("wrong_jsapi");
+        let body = body_json(&error, Lang::Zh);
+        assert_eq!(body["cause_id"], "wrong_jsapi");
+        assert_eq!(body["cause_source"], "seed");
+        assert_eq!(
+            body["cause_details"],
+            json!([
+                "小程序应用请使用 dd.getAuthCode 获取。",
+                "H5 微应用请使用 dd.runtime.permission.requestAuthCode 或 dd.runtime.permission.requestOperateAuthCode 获取。"
+            ])
+        );
+        assert_eq!(body["solution_source"], "inferred");
+    }
+
+    #[test]
+    fn every_cause_comes_with_its_id_details_and_source_beside_the_plain_list() {
+        let error = LoginError::new(DingTalkCode::TmpAuthCodeNotFound);
+        let body = body_json(&error, Lang::En);
+        let entry = DingTalkCode::TmpAuthCodeNotFound.entry();
+        assert_eq!(body["cause_source"], Value::Null, "no cause narrowed");
+        assert_eq!(body["cause_details"], json!([]));
+        let detailed = body["causes_detailed"].as_array().unwrap();
+        assert_eq!(detailed.len(), entry.causes.len());
+        for (object, text) in detailed.iter().zip(body["causes"].as_array().unwrap()) {
+            assert_eq!(&object["text"], text, "the same order as `causes`");
+            assert_eq!(object["source"], "seed");
+        }
+        assert_eq!(detailed[0]["id"], "wrong_jsapi");
+        assert_eq!(detailed[0]["details"].as_array().unwrap().len(), 2);
+        assert_eq!(detailed[1]["details"], json!([]));
+    }
+
+    #[test]
+    fn inferred_text_says_so_in_the_body() {
+        let error = LoginError::new(FeishuCode::SessionIdEmpty);
+        let body = body_json(&error, Lang::En);
+        assert_eq!(body["cause_id"], "client_session_missing", "the only cause");
+        assert_eq!(body["cause_source"], "inferred");
+        assert_eq!(body["causes_detailed"][0]["source"], "inferred");
+        assert_eq!(body["solution_source"], "inferred");
+    }
+
+    #[test]
+    fn an_unknown_platform_code_has_no_causes_and_silent_logins_solution() {
+        let error = LoginError::from_platform(
+            ProviderKind::Feishu,
+            Upstream {
+                errcode: 12345,
+                errmsg: "some new error".to_owned(),
+                request_id: None,
+            },
+        );
+        let body = body_json(&error, Lang::En);
+        assert_eq!(body["causes"], json!([]));
+        assert_eq!(body["causes_detailed"], json!([]));
+        assert_eq!(body["solution_source"], "silent_login");
+    }
 }

@@ -46,6 +46,10 @@ fn status_headers(error: &LoginError, context: &RequestContext, headers: &mut He
     if let Some(cause) = error.narrowed_cause() {
         metadata.insert("cause_id".to_owned(), cause.id().to_owned());
         metadata.insert("cause".to_owned(), cause.text(lang).to_owned());
+        metadata.insert(
+            "cause_source".to_owned(),
+            cause.source().as_str().to_owned(),
+        );
     }
     if let Some(entry) = error.entry() {
         metadata.insert("solution".to_owned(), entry.solution.get(lang).to_owned());

@@ -34,7 +34,7 @@ mod user_token;
 pub use authenticator::{Authenticator, DEFAULT_MAX_CONCURRENT_EXCHANGES};
 pub use body::ResponseBody;
 pub use config::Mode;
-pub use error::{Detail, Error, ErrorBody, ErrorCode, LoginError, Upstream};
+pub use error::{CauseBody, Detail, Error, ErrorBody, ErrorCode, LoginError, Upstream};
 pub use future::ResponseFuture;
 pub use grpc::{ERROR_DOMAIN, GRPC_AUTH_CODE, GRPC_SESSION_TOKEN};
 pub use identity::{Identity, ProviderKind};

@@ -180,8 +180,20 @@ fn code_value(name: &str, value: &Value, problems: &Problems) -> Result<AuthCode
 /// errno wins, as Feishu asks ("当fail回调中同时存在errno和errCode时，我们强烈建议优先以errno错误码为准"),
 /// unless only the errCode is one the catalog knows.
 fn jsapi_failure(provider: ProviderKind, params: &[(String, Value)]) -> Option<LoginError> {
-    let errno = reported(params, &[ERRNO_PARAM], &[ERRNO_MESSAGE_PARAM], provider, RaisedBy::JsapiErrno);
-    let errcode = reported(params, &JSAPI_ERROR_PARAMS, &JSAPI_MESSAGE_PARAMS, provider, RaisedBy::Jsapi);
+    let errno = reported(
+        params,
+        &[ERRNO_PARAM],
+        &[ERRNO_MESSAGE_PARAM],
+        provider,
+        RaisedBy::JsapiErrno,
+    );
+    let errcode = reported(
+        params,
+        &JSAPI_ERROR_PARAMS,
+        &JSAPI_MESSAGE_PARAMS,
+        provider,
+        RaisedBy::Jsapi,
+    );
     let error = match (errno, errcode) {
         (None, None) => return None,
         (Some(errno), _) if errno.known.is_some() => errno.error(),
@@ -236,7 +248,9 @@ fn reported(
     provider: ProviderKind,
     space: RaisedBy,
 ) -> Option<Reported> {
-    let (name, value) = params.iter().find(|(key, _)| names.contains(&key.as_str()))?;
+    let (name, value) = params
+        .iter()
+        .find(|(key, _)| names.contains(&key.as_str()))?;
     let number = match value {
         Value::Number(number) => number.as_i64(),
         Value::String(text) => text.trim().parse().ok(),

@@ -101,6 +101,7 @@ async fn the_message_and_error_info_are_in_the_language_of_the_call() {
         assert_eq!(status.message(), entry.message.get(lang), "{case}");
         let cause = entry.cause("malformed_code").unwrap();
         assert_eq!(metadata["cause"], cause.text(lang), "{case}");
+        assert_eq!(metadata["cause_source"], "silent_login", "{case}");
         assert_eq!(
             metadata["detail"], CODE_WITH_A_SPACE[zh],
             "{case}: {metadata:?}"

@@ -11,7 +11,7 @@ use serde_json::json;
 use silent_login::catalog::{lookup, Lang};
 use silent_login::ProviderKind;
 use support::{
-    catalog_text, client, error_body, get_me, serve_layer, start_mock, Auth, TestPlatform,
+    catalog_text, client, error_body, get_me, login, serve_layer, start_mock, Auth, TestPlatform,
 };
 
 #[tokio::test]
@@ -136,6 +136,39 @@ async fn texts_are_in_default_lang_unless_accept_language_names_english_or_chine
         let causes: Vec<&str> = missing.causes.iter().map(|c| c.text(lang)).collect();
         assert_eq!(body["causes"], json!(causes), "{case}");
     }
+}
+
+/// Every cause of the entry as an object with its sub-points and source, and the sources of the
+/// narrowed cause and of the solution, over HTTP as a browser gets them.
+#[tokio::test]
+async fn the_body_says_where_each_text_comes_from_and_keeps_every_sub_point() {
+    let mock = start_mock().await;
+    let client = client();
+    let base = serve_layer(ProviderKind::DingTalk.layer(&mock)).await;
+    let code = ProviderKind::DingTalk.mint(&mock, silent_login_mock::demo::ALICE);
+    assert_eq!(login(&client, &base, &code).await.status(), 200);
+    let body = error_body(login(&client, &base, &code).await, 401, 40078).await;
+    assert_eq!(body["cause_id"], "code_used", "{body:#}");
+    assert_eq!(
+        body["cause_source"], "seed",
+        "the DingTalk document's words"
+    );
+    assert_eq!(body["cause_details"], json!([]));
+    assert_eq!(body["solution_source"], "inferred");
+    let entry = lookup(ProviderKind::DingTalk, 40078).unwrap().entry();
+    let detailed = body["causes_detailed"].as_array().unwrap();
+    assert_eq!(detailed.len(), entry.causes.len(), "{body:#}");
+    for (object, cause) in detailed.iter().zip(entry.causes) {
+        assert_eq!(object["id"], cause.id());
+        assert_eq!(object["text"], cause.text(Lang::En));
+        let details: Vec<&str> = cause.details().iter().map(|d| d.get(Lang::En)).collect();
+        assert_eq!(object["details"], json!(details));
+        assert_eq!(object["source"], cause.source().as_str());
+    }
+    assert_eq!(
+        detailed[0]["details"][0],
+        "For mini program apps, use dd.getAuthCode."
+    );
 }
 
 /// `detail` of a misspelled code name, in English and Chinese.

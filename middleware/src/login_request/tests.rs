@@ -171,6 +171,51 @@ fn a_reported_jsapi_failure_gets_its_catalog_entry() {
     }
 }
 
+/// A Feishu `fail` as the page forwards it.
+fn feishu_failure(body: &str) -> LoginError {
+    match parse_login(ProviderKind::Feishu, None, BodyKind::Json, body.as_bytes()) {
+        Ok(LoginRequest::JsapiFailure(error)) => error,
+        other => panic!("expected a JSAPI failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_errno_is_looked_up_in_its_own_code_space_and_wins_over_an_errcode() {
+    let refused = feishu_failure(r#"{"errno":2700002,"errString":"Authorization terminated"}"#);
+    assert_eq!(refused.errcode(), 2_700_002);
+    assert_eq!(refused.entry().unwrap().raised_by, RaisedBy::JsapiErrno);
+    // Both codes: Feishu asks to go by the errno.
+    let both = feishu_failure(
+        r#"{"errno":103,"errString":"feature not support","errCode":10236,"errMsg":"x"}"#,
+    );
+    assert_eq!(both.errcode(), 103);
+    // An errno the catalog does not know, next to a known errCode: the errCode's help.
+    let fallback = feishu_failure(r#"{"errno":1999999,"errCode":10236}"#);
+    assert_eq!(fallback.errcode(), 10236);
+    // An errCode number sent as an errno is not an errCode: never explained as one.
+    let spaces = feishu_failure(r#"{"errno":10236,"errString":"?"}"#);
+    assert!(spaces.is(SilentLoginCode::JsapiErrorUnknown), "{spaces:?}");
+    let detail = spaces.detail().unwrap().get(Lang::En);
+    assert!(
+        detail.contains("`errno` = 10236") && detail.contains('?'),
+        "{detail}"
+    );
+    // An errno number sent as an errCode is not an errno either.
+    let errcode = feishu_failure(r#"{"errCode":2700002}"#);
+    assert!(
+        errcode.is(SilentLoginCode::JsapiErrorUnknown),
+        "{errcode:?}"
+    );
+    // Neither known: both named in the detail.
+    let neither = feishu_failure(r#"{"errno":1999999,"errString":"a","errCode":77,"errMsg":"b"}"#);
+    assert!(neither.is(SilentLoginCode::JsapiErrorUnknown));
+    let detail = neither.detail().unwrap().get(Lang::Zh);
+    assert!(
+        detail.contains("`errno` = 1999999") && detail.contains("`errCode` = 77"),
+        "{detail}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The reference reader
 // ---------------------------------------------------------------------------------------------
@@ -179,6 +224,8 @@ fn a_reported_jsapi_failure_gets_its_catalog_entry() {
 const ACCEPTED_NAMES: [&str; 4] = ["tmp_auth_code", "code", "authCode", "auth_code"];
 /// Where a front end reports its JSAPI failure (CONTRACTS.md 1.1).
 const JSAPI_REPORT_NAMES: [&str; 3] = ["errCode", "errorCode", "errno"];
+/// The names of the errCode space; `errno` is a space of its own.
+const ERRCODE_NAMES: [&str; 2] = ["errCode", "errorCode"];
 /// The longest code accepted, in bytes (CONTRACTS.md 1.1).
 const LONGEST_CODE: usize = 512;
 
@@ -380,17 +427,17 @@ fn code_verdict(provider: ProviderKind, value: &Value) -> Verdict {
 
 /// A JSAPI failure report: a number or numeric string; the catalog's JSAPI entry for it on
 /// this platform, else 700110.
-fn jsapi_verdict(provider: ProviderKind, value: &Value) -> Verdict {
+/// The entry of code space `space` a reported value names, if the catalog has one.
+fn jsapi_entry(provider: ProviderKind, value: &Value, space: RaisedBy) -> Option<KnownCode> {
     let number = match value {
         Value::Number(number) => number.as_i64(),
         Value::String(text) => text.trim().parse::<i64>().ok(),
         _ => None,
     };
-    let entry = number
+    number
         .and_then(|number| i32::try_from(number).ok())
         .and_then(|code| silent_login_catalog::lookup(provider, code))
-        .filter(|code| code.entry().raised_by == RaisedBy::Jsapi);
-    Verdict::Jsapi(entry.unwrap_or(SilentLoginCode::JsapiErrorUnknown.into()))
+        .filter(|code| code.entry().raised_by == space)
 }
 
 /// What CONTRACTS.md section 1 says a login request with this query, `Content-Type` and body
@@ -436,11 +483,18 @@ pub(crate) fn reference_login(
             return code_verdict(provider, value);
         }
     }
-    if let Some((_, value)) = params
-        .iter()
-        .find(|(key, _)| JSAPI_REPORT_NAMES.contains(&key.as_str()))
-    {
-        return jsapi_verdict(provider, value);
+    let reported = |names: &[&str], space: RaisedBy| {
+        params
+            .iter()
+            .find(|(key, _)| names.contains(&key.as_str()))
+            .map(|(_, value)| jsapi_entry(provider, value, space))
+    };
+    // The errno wins when the catalog knows it; else a known errCode; else neither is known.
+    let errno = reported(&["errno"], RaisedBy::JsapiErrno);
+    let errcode = reported(&ERRCODE_NAMES, RaisedBy::Jsapi);
+    if errno.is_some() || errcode.is_some() {
+        let entry = errno.flatten().or(errcode.flatten());
+        return Verdict::Jsapi(entry.unwrap_or(SilentLoginCode::JsapiErrorUnknown.into()));
     }
     if params.iter().any(|(key, _)| is_near_miss(key)) {
         return problem(
@@ -854,7 +908,9 @@ proptest! {
         let parsed = parse(provider, &input);
         prop_assert_eq!(Verdict::of(&parsed, &expected), expected);
         if let Ok(LoginRequest::JsapiFailure(error)) | Err(error) = &parsed {
-            prop_assert!(error.status().is_client_error(), "{}: {}", error, error.status());
+            // A 5xx only for a JSAPI failure worth retrying (Feishu 10232–10234: the client failed
+            // to get something; the catalog answers 503, retryable).
+            prop_assert!(error.status().is_client_error() || error.retryable(), "{}: {}", error, error.status());
             if let Some(problem) = error.detail().and_then(untranslated) {
                 return Err(TestCaseError::fail(problem));
             }

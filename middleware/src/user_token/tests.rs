@@ -232,7 +232,6 @@ async fn a_refresh_refused_for_good_drops_the_token_and_every_request_gets_that_
     }
 }
 
-#[cfg(any())] // MERGE: enable once the catalog has the refresh codes
 #[tokio::test]
 async fn the_refresh_codes_that_need_a_new_login_answer_401() {
     for code in [

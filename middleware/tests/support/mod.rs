@@ -414,7 +414,18 @@ pub(crate) fn assert_error_contract(body: &Value) {
         "{body:#}"
     );
     assert!(body["causes"].is_array(), "{body:#}");
+    assert_eq!(
+        body["causes_detailed"].as_array().map(Vec::len),
+        body["causes"].as_array().map(Vec::len),
+        "every cause also as an object: {body:#}"
+    );
+    assert!(body["cause_details"].is_array(), "{body:#}");
+    assert!(
+        body["cause_source"].is_string() == body["cause"].is_string(),
+        "a narrowed cause has a source: {body:#}"
+    );
     assert!(body["solution"].is_string(), "{body:#}");
+    assert!(body["solution_source"].is_string(), "{body:#}");
     assert!(
         body["docs"].is_string() || body["docs"].is_null(),
         "{body:#}"

@@ -1,0 +1,3 @@
+silent_login_catalog::catalog!("bad_source.yaml");
+
+fn main() {}
