@@ -214,7 +214,31 @@ pub(crate) mod feishu {
         space: Errno,
     };
 
-    /// In the order of the errCode table, then requestAccess's errnos.
+    /// The Errno page's other common (通用) errnos: any API, requestAccess included, may
+    /// answer them.
+    const ERRNO_COMMON: [JsapiFailure; 10] = [
+        errno(100, "unknown error"),
+        errno(101, "unknwon exception"),
+        errno(102, "internal error"),
+        errno(105, "authentication fail"),
+        errno(106, "system permission denied"),
+        errno(108, "organization permission denied"),
+        errno(109, "Page destroyed"),
+        errno(110, "API call prohibited"),
+        errno(112, "Unable to call this API in the background"),
+        errno(113, "Background API calls exceed allowed limit"),
+    ];
+
+    const fn errno(code: i32, message: &'static str) -> JsapiFailure {
+        JsapiFailure {
+            code,
+            message,
+            space: Errno,
+        }
+    }
+
+    /// In the order of the errCode table, then requestAccess's errnos, then the other common
+    /// ones.
     pub(super) const ALL: &[JsapiFailure] = &[
         INVALID_APP_ID,
         SESSION_ID_EMPTY,
@@ -232,6 +256,16 @@ pub(crate) mod feishu {
         ERRNO_TOO_MANY_CALLS,
         ERRNO_NO_SESSION,
         ERRNO_AUTHORIZATION_FAILED,
+        ERRNO_COMMON[0],
+        ERRNO_COMMON[1],
+        ERRNO_COMMON[2],
+        ERRNO_COMMON[3],
+        ERRNO_COMMON[4],
+        ERRNO_COMMON[5],
+        ERRNO_COMMON[6],
+        ERRNO_COMMON[7],
+        ERRNO_COMMON[8],
+        ERRNO_COMMON[9],
     ];
 }
 
