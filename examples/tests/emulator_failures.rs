@@ -63,13 +63,14 @@ fn expected_users(platform: ProviderKind) -> [(&'static str, Expected); 6] {
             (UNKNOWN_USER, Refused(40079)),
         ],
         // JSAPI 10228 "应用对该用户不可见" for a user outside the app's availability or tenant;
-        // the exchange's 20021 resigned and 20022 frozen.
+        // the v2 exchange's 20066 "用户状态非法" for the resigned and the frozen (v2 documents no
+        // 20021 / 20022; the historic v1 exchange answers those).
         ProviderKind::Feishu | ProviderKind::Lark => [
             (demo::ALICE, SignedIn),
             (demo::BOB, SignedIn),
             (demo::CAROL, Refused(10228)),
-            (demo::DAVE, Refused(20021)),
-            (demo::ERIN, Refused(20022)),
+            (demo::DAVE, Refused(20066)),
+            (demo::ERIN, Refused(20066)),
             (UNKNOWN_USER, Refused(10228)),
         ],
     }
