@@ -887,6 +887,47 @@ mod tests {
     }
 
     #[test]
+    fn feishu_oauth_and_scopes_are_read_and_checked() {
+        let config = parse(&[("SILENT_LOGIN_PROVIDER", "feishu")]).unwrap();
+        assert_eq!(config.feishu_oauth, FeishuOAuth::V2, "v2 by default");
+        assert!(config.feishu_scopes.is_empty(), "identity only by default");
+        let config = parse(&[
+            ("SILENT_LOGIN_PROVIDER", "lark"),
+            ("FEISHU_OAUTH", "V1"),
+            (
+                "FEISHU_SCOPES",
+                "offline_access, contact:user.base:readonly",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(config.feishu_oauth, FeishuOAuth::V1);
+        assert_eq!(
+            config.feishu_scopes,
+            ["offline_access", "contact:user.base:readonly"]
+        );
+        let wrong = error(&[("SILENT_LOGIN_PROVIDER", "feishu"), ("FEISHU_OAUTH", "v3")]);
+        assert_eq!(wrong.variable(), "FEISHU_OAUTH");
+        let twice = error(&[
+            ("SILENT_LOGIN_PROVIDER", "feishu"),
+            ("FEISHU_SCOPES", "offline_access offline_access"),
+        ]);
+        assert!(twice.to_string().contains("20067"), "{twice}");
+        let odd = error(&[
+            ("SILENT_LOGIN_PROVIDER", "feishu"),
+            ("FEISHU_SCOPES", "a;b"),
+        ]);
+        assert_eq!(odd.variable(), "FEISHU_SCOPES");
+        // Set for DingTalk: ignored, and said so.
+        let ignored = warnings(&[("FEISHU_SCOPES", "offline_access")]);
+        assert!(
+            ignored
+                .iter()
+                .any(|w| w.starts_with("FEISHU_SCOPES") && w.contains("ignored")),
+            "{ignored:?}"
+        );
+    }
+
+    #[test]
     fn no_variables_means_the_dingtalk_emulator_on_port_3000() {
         let config = parse(&[]).unwrap();
         assert_eq!(config.provider, ProviderKind::DingTalk);

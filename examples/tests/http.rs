@@ -212,3 +212,95 @@ async fn real_credentials_use_the_given_jsapi_sdk_and_secure_cookies() {
     }
     server.shutdown().await.unwrap();
 }
+
+/// `GET /api/me/profile` with a cookie session: Feishu's `user_info` for the session's user,
+/// through the v2 exchange (default) and the historic v1 one; logged out, the user token is gone.
+#[tokio::test]
+async fn the_feishu_profile_route_answers_feishu_s_user_info_with_the_session_s_token() {
+    for oauth in ["v2", "v1"] {
+        let vars = [
+            ("SILENT_LOGIN_PROVIDER", "feishu"),
+            ("FEISHU_OAUTH", oauth),
+            ("LISTEN", "127.0.0.1:0"),
+        ];
+        let config = Config::from_vars(vars.iter().cloned()).unwrap();
+        let server = axum_demo::serve(config).await.unwrap();
+        let mock = server.backend().emulator().unwrap();
+        let code = mock
+            .mint_code(MintCode::feishu_access(demo::BOB, ["offline_access"]))
+            .unwrap();
+        let client = reqwest::Client::new();
+        let login = client
+            .post(format!("{}api/login", server.url()))
+            .json(&json!({ "code": code }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), 200, "{oauth}");
+        let cookie = login.headers()["set-cookie"].to_str().unwrap();
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let body = login.text().await.unwrap();
+        assert!(
+            !body.contains("access_token") && !body.contains("refresh"),
+            "{body}"
+        );
+
+        let profile = client
+            .get(format!("{}api/me/profile", server.url()))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(profile.status(), 200, "{oauth}");
+        let answer: Value = profile.json().await.unwrap();
+        assert_eq!(answer["code"], 0, "{answer:#}");
+        assert_eq!(answer["data"]["user_id"], "bob", "{answer:#}");
+        assert_eq!(answer["data"]["open_id"], "ou_bob", "{answer:#}");
+
+        let anonymous = client
+            .get(format!("{}api/me/profile", server.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status(), 401);
+
+        let logout = client
+            .post(format!("{}api/logout", server.url()))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(logout.status(), 200);
+        server.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_dingtalk_demo_has_no_profile_route() {
+    let server = demo_server(ProviderKind::DingTalk).await;
+    let code = server
+        .backend()
+        .emulator()
+        .unwrap()
+        .mint_code(MintCode::dingtalk(demo::ALICE))
+        .unwrap();
+    let client = reqwest::Client::new();
+    let login: Value = client
+        .post(format!("{}api/login", server.url()))
+        .json(&json!({ "tmp_auth_code": code }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap();
+    let profile = client
+        .get(format!("{}api/me/profile", server.url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(profile.status(), 404, "DingTalk logins yield no user token");
+    server.shutdown().await.unwrap();
+}
