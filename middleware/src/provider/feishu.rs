@@ -207,8 +207,13 @@ impl Feishu {
             .post(&url)
             .bearer_auth(app_token.expose())
             .json(&body);
+        let label = if path == "access_token" {
+            "feishu.oidc_access_token"
+        } else {
+            "feishu.oidc_refresh_access_token"
+        };
         let response = timed(
-            "feishu.oidc",
+            label,
             self.http.send_json::<DataEnvelope<UserTokenData>>(request),
         )
         .await?;
