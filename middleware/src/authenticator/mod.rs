@@ -402,6 +402,72 @@ mod tests {
         AuthCode::parse(&format!("code-{i:04}")).unwrap()
     }
 
+    /// A Feishu-like platform that answers every code with bob and a user token, slowly.
+    #[derive(Debug)]
+    struct Granting;
+
+    impl Provider for Granting {
+        fn kind(&self) -> ProviderKind {
+            ProviderKind::Feishu
+        }
+        fn app_id(&self) -> &str {
+            "cli_app"
+        }
+        fn exchange<'a>(&'a self, _: &'a AuthCode, _: &'a TokenCache) -> ExchangeFuture<'a> {
+            Box::pin(std::future::ready(Err(self.code_already_used())))
+        }
+        fn exchange_grant<'a>(
+            &'a self,
+            _: &'a AuthCode,
+            _: &'a TokenCache,
+        ) -> crate::provider::GrantFuture<'a> {
+            Box::pin(async move {
+                // Long enough for every presentation of the test to join the running exchange.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                Ok(crate::provider::Exchanged {
+                    identity: Identity {
+                        provider: ProviderKind::Feishu,
+                        user_id: "bob".into(),
+                        union_id: None,
+                        open_id: None,
+                        name: None,
+                        tenant: None,
+                        is_admin: false,
+                        extra: Default::default(),
+                    },
+                    grant: Some(UserGrant {
+                        access_token: crate::secret::UserToken::new("u-1"),
+                        expires_in: Duration::from_secs(7200),
+                        refresh_token: Some(crate::secret::RefreshToken::new("r-1")),
+                        refresh_expires_in: None,
+                        scope: None,
+                    }),
+                })
+            })
+        }
+        fn code_already_used(&self) -> LoginError {
+            LoginError::new(SilentLoginCode::InternalError)
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_presentations_of_one_code_share_the_identity_but_one_takes_the_token() {
+        let authenticator = Arc::new(Authenticator::new(Granting));
+        let presentations: Vec<_> = (0..4)
+            .map(|_| {
+                let authenticator = authenticator.clone();
+                tokio::spawn(async move { authenticator.exchange_grant(code(1)).await })
+            })
+            .collect();
+        let mut grants = 0;
+        for presentation in presentations {
+            let (identity, grant) = presentation.await.unwrap().unwrap();
+            assert_eq!(identity.user_id, "bob");
+            grants += usize::from(grant.is_some());
+        }
+        assert_eq!(grants, 1, "two sessions must never share one refresh token");
+    }
+
     #[tokio::test]
     async fn a_panicking_exchange_gives_back_its_slot_and_its_in_flight_entry() {
         let authenticator = Authenticator::new(Platform {
