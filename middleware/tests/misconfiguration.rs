@@ -177,3 +177,35 @@ fn an_empty_corp_id_a_query_in_api_base_and_clashing_paths_are_refused() {
         Some("credentials_missing")
     );
 }
+
+#[test]
+fn keeping_user_tokens_is_refused_where_they_cannot_be_kept() {
+    // DingTalk's internal-app login yields no user token.
+    let dingtalk =
+        SilentLoginLayer::new(DingTalk::new("k", "s").corp_id("dingcorp")).keep_user_tokens();
+    let error = dingtalk.validate().unwrap_err();
+    assert_eq!(error.code(), SilentLoginCode::Misconfigured);
+    assert!(
+        error.detail().en().contains("issues no user tokens"),
+        "{error}"
+    );
+    assert!(
+        error.detail().get(Lang::Zh).contains("不签发用户令牌"),
+        "{error}"
+    );
+    // A store that does not keep them (the trait's default, as a custom store has it).
+    let store = std::sync::Arc::new(support::SharedTokens(silent_login::MemoryStore::new()));
+    let feishu = SilentLoginLayer::new(Feishu::new("cli_a", "s"))
+        .store(store)
+        .keep_user_tokens();
+    let error = feishu.validate().unwrap_err();
+    assert!(
+        error.detail().en().contains("cannot keep user tokens"),
+        "{error}"
+    );
+    // The built-in stores do.
+    assert!(SilentLoginLayer::new(Feishu::new("cli_a", "s"))
+        .user_token_margin(std::time::Duration::from_secs(120))
+        .validate()
+        .is_ok());
+}

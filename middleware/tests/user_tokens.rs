@@ -268,3 +268,38 @@ async fn without_offline_access_the_token_works_until_the_platform_refuses_it_th
     }
     assert_eq!(setup.refreshes(), 0);
 }
+
+#[tokio::test]
+async fn a_handler_asking_for_the_token_of_a_layer_that_keeps_none_gets_a_loud_500() {
+    let mock = MockPlatform::builder().demo().start().await.unwrap();
+    let feishu =
+        Feishu::new(demo::FEISHU_APP_ID, demo::FEISHU_APP_SECRET).api_base(mock.base_url());
+    let app = Router::new()
+        .route("/api/profile", get(profile))
+        .with_state(mock.base_url())
+        .layer(SilentLoginLayer::new(feishu).secure_cookie(false));
+    let base = support::serve(app).await;
+    let client = support::client();
+    let code = mock.mint_code(MintCode::feishu(demo::ALICE)).unwrap();
+    let login: Value = support::login(&client, &base, &code)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let response = client
+        .get(format!("{base}/api/profile"))
+        .bearer_auth(login["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errcode"], 700501, "{body}");
+    // Without a session: the layer's own 401 first.
+    let anonymous = client
+        .get(format!("{base}/api/profile"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+}
