@@ -114,17 +114,23 @@ fn oidc_user_error(refusal: UserRefusal) -> Option<ApiError> {
     }
 }
 
-/// The oidc refresh endpoint's answer to a refused refresh token.
-fn refresh_error(refusal: Refusal) -> ApiError {
+/// The oidc refresh endpoint's words for another app's refresh token.
+const OIDC_OTHER_APP: &str = "App id in user_access_token or refresh_token diff with app id in app_access_token or tenant_access_token. Please keep the app id consistent";
+
+/// The answer to a refused refresh token, with the endpoint's words for another app's token;
+/// the codes are the same at both endpoints.
+pub(super) fn refresh_error(refusal: Refusal, other_app: &str) -> ApiError {
     match refusal {
         Refusal::Unknown => ApiError::new(
             code::BAD_REFRESH_TOKEN,
             "The refresh token passed is invalid. Please check the value.",
         ),
-        Refusal::OtherApp => ApiError::new(
-            code::OTHER_APP,
-            "App id in user_access_token or refresh_token diff with app id in app_access_token or tenant_access_token. Please keep the app id consistent",
-        ),
+        Refusal::OtherApp => ApiError::new(code::OTHER_APP, other_app),
+        // The refresh page documents 20073 "The refresh token has been used" too, but a
+        // consumed (rotated-away) refresh token is reported as 20064 in practice
+        // (https://github.com/larksuite/openclaw-lark/issues/557, and a third-party fixture
+        // "Lark は refresh token 消費後 400 + {"code":20064,"error":"invalid_grant"} を返す",
+        // UNVERIFIED), so 20064 it is; a client must treat both alike anyway.
         Refusal::Reused => ApiError::new(
             code::REFRESH_TOKEN_REVOKED,
             "The refresh token has been revoked. Please note that a refresh token can only be used once.",
@@ -305,9 +311,10 @@ impl State {
                 &app,
                 &grant.refresh_token,
             )
-            .map_err(refresh_error)?;
+            .map_err(|refusal| refresh_error(refusal, OIDC_OTHER_APP))?;
         let user = self.feishu_login_user(&app, &old.user).map_err(|refusal| {
-            oidc_user_error(refusal).unwrap_or_else(|| refresh_error(Refusal::Unknown))
+            oidc_user_error(refusal)
+                .unwrap_or_else(|| refresh_error(Refusal::Unknown, OIDC_OTHER_APP))
         })?;
         self.refresh.consume(
             &grant.refresh_token,

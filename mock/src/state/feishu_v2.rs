@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use super::codes::IssuedCode;
-use super::feishu::UserRefusal;
+use super::feishu::{refresh_error, UserRefusal};
 use super::ledger::CodeFate;
-use super::refresh::{Consumed, Generation, RefreshGrant, Refusal};
+use super::refresh::{Consumed, Generation, RefreshGrant};
 use super::{ApiError, State};
 use crate::clock::secs_until;
 use crate::endpoint::Endpoint;
@@ -35,7 +35,7 @@ const BASE_SCOPE: &str = "auth:user.id:read";
 /// The scope that brings a refresh token.
 const OFFLINE_ACCESS: &str = "offline_access";
 
-/// `code` values of the v2 endpoint.
+/// `code` values of the v2 endpoint (the refresh refusals are `feishu::refresh_error`'s).
 mod code {
     pub(super) const MISSING_PARAMETER: i64 = 20001;
     pub(super) const BAD_SECRET: i64 = 20002;
@@ -44,12 +44,9 @@ mod code {
     pub(super) const USER_NOT_FOUND: i64 = 20008;
     pub(super) const NO_PERMISSION: i64 = 20010;
     pub(super) const OTHER_APP: i64 = 20024;
-    pub(super) const BAD_REFRESH_TOKEN: i64 = 20026;
     pub(super) const UNSUPPORTED_GRANT_TYPE: i64 = 20036;
-    pub(super) const REFRESH_TOKEN_EXPIRED: i64 = 20037;
     pub(super) const UNKNOWN_APP: i64 = 20048;
     pub(super) const MALFORMED: i64 = 20063;
-    pub(super) const REFRESH_TOKEN_REVOKED: i64 = 20064;
     pub(super) const CODE_USED: i64 = 20065;
     pub(super) const USER_STATUS: i64 = 20066;
     pub(super) const DUPLICATE_SCOPE: i64 = 20067;
@@ -191,10 +188,7 @@ impl State {
             return Err(not_found());
         }
         if issued.app != app {
-            return Err(ApiError::new(
-                code::OTHER_APP,
-                "The provided authorization code or refresh token does not match the provided client ID.",
-            ));
+            return Err(ApiError::new(code::OTHER_APP, V2_OTHER_APP));
         }
         self.feishu_login_user(app, &issued.user)
             .map_err(v2_user_error)?;
@@ -225,7 +219,7 @@ impl State {
         let old = self
             .refresh
             .check(now, now_ms, Generation::V2, endpoint, app, token)
-            .map_err(v2_refresh_error)?;
+            .map_err(|refusal| refresh_error(refusal, V2_OTHER_APP))?;
         let allowed = self
             .directory
             .feishu_app(app)
@@ -305,32 +299,9 @@ impl State {
     }
 }
 
-/// The v2 answer to a refused refresh token.
-fn v2_refresh_error(refusal: Refusal) -> ApiError {
-    match refusal {
-        Refusal::Unknown => ApiError::new(
-            code::BAD_REFRESH_TOKEN,
-            "The refresh token passed is invalid. Please check the value.",
-        ),
-        Refusal::OtherApp => ApiError::new(
-            code::OTHER_APP,
-            "The provided authorization code or refresh token does not match the provided client ID.",
-        ),
-        // The refresh page documents 20073 "The refresh token has been used" too, but a
-        // consumed (rotated-away) refresh token is reported as 20064 in practice
-        // (https://github.com/larksuite/openclaw-lark/issues/557, and a third-party fixture
-        // "Lark は refresh token 消費後 400 + {"code":20064,"error":"invalid_grant"} を返す",
-        // UNVERIFIED), so 20064 it is; a client must treat both alike anyway.
-        Refusal::Reused => ApiError::new(
-            code::REFRESH_TOKEN_REVOKED,
-            "The refresh token has been revoked. Please note that a refresh token can only be used once.",
-        ),
-        Refusal::Expired => ApiError::new(
-            code::REFRESH_TOKEN_EXPIRED,
-            "The refresh token passed has expired. Please generate a new one.",
-        ),
-    }
-}
+/// v2's words for another app's code or refresh token.
+const V2_OTHER_APP: &str =
+    "The provided authorization code or refresh token does not match the provided client ID.";
 
 /// The v2 answer to a refused user (v2 has no 20021 / 20022: both are 20066).
 fn v2_user_error(refusal: UserRefusal) -> ApiError {
