@@ -1,0 +1,158 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Heap allocations per request, counted exactly (dhat's counting allocator): a protected
+//! `GET /api/me` through the layer (bearer token, cookie) minus the same request on bare axum,
+//! and a login through the layer minus the raw `getuserinfo` call it makes.
+//!
+//! `cargo bench -p silent-login-bench --bench allocations`
+//!
+//! Requests go through the router with `tower::ServiceExt::oneshot` on a current-thread runtime,
+//! so only the server side is counted (no sockets, no client); the login's upstream call and the
+//! emulator answering it run in the same process, which is why the raw call is subtracted.
+
+use axum::body::Body;
+use axum::Router;
+use http::Request;
+use http_body_util::BodyExt;
+use silent_login_bench::{StoreKind, USER};
+use silent_login_mock::{demo, MintCode, MockPlatform};
+use tower::ServiceExt;
+
+#[global_allocator]
+static ALLOC: dhat::Alloc = dhat::Alloc;
+
+const REQUESTS: u64 = 2_000;
+const LOGINS: u64 = 200;
+
+fn blocks() -> u64 {
+    dhat::HeapStats::get().total_blocks
+}
+
+async fn get(app: &Router, header: Option<(&str, &str)>) -> Vec<u8> {
+    let mut request = Request::get("/api/me");
+    if let Some((name, value)) = header {
+        request = request.header(name, value);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.into_body().collect().await.unwrap().to_bytes().to_vec()
+}
+
+/// Allocations per `GET /api/me` with `header`, after a warm-up.
+async fn per_request(app: &Router, header: Option<(&str, &str)>) -> f64 {
+    for _ in 0..100 {
+        assert_eq!(get(app, header).await, USER.as_bytes());
+    }
+    let before = blocks();
+    for _ in 0..REQUESTS {
+        get(app, header).await;
+    }
+    (blocks() - before) as f64 / REQUESTS as f64
+}
+
+async fn login(app: &Router, code: &str) -> (String, String) {
+    let request = Request::post("/api/login")
+        .header("content-type", "application/json")
+        .body(Body::from(format!(r#"{{"tmp_auth_code":"{code}"}}"#)))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200, "login refused");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    (body["token"].as_str().unwrap().to_owned(), cookie)
+}
+
+fn main() {
+    let _profiler = dhat::Profiler::builder().testing().build();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mock = MockPlatform::builder()
+            .demo()
+            .token_rate_limit(0)
+            .start()
+            .await
+            .unwrap();
+        let platform = mock.base_url();
+        let bare = silent_login_bench::bare();
+        let layer = silent_login_bench::layer(&platform, StoreKind::Memory, None)
+            .await
+            .unwrap();
+
+        let mint = || mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap();
+        let (token, cookie) = login(&layer, &mint()).await;
+        let bearer = format!("Bearer {token}");
+
+        let bare_blocks = per_request(&bare, Some(("authorization", &bearer))).await;
+        let bearer_blocks = per_request(&layer, Some(("authorization", &bearer))).await;
+        let cookie_blocks = per_request(&layer, Some(("cookie", &cookie))).await;
+        println!("allocations per protected GET /api/me ({REQUESTS} requests, server side):");
+        println!("  bare axum                 {bare_blocks:>7.2}");
+        println!(
+            "  layer, bearer token       {bearer_blocks:>7.2}   (+{:.2})",
+            bearer_blocks - bare_blocks
+        );
+        println!(
+            "  layer, cookie             {cookie_blocks:>7.2}   (+{:.2})",
+            cookie_blocks - bare_blocks
+        );
+
+        // Logins: the app token is warm after the first, so each makes one upstream call.
+        let codes: Vec<String> = (0..LOGINS).map(|_| mint()).collect();
+        let before = blocks();
+        for code in &codes {
+            login(&layer, code).await;
+        }
+        let login_blocks = (blocks() - before) as f64 / LOGINS as f64;
+        let client = reqwest::Client::new();
+        let exchange = format!("{platform}/topapi/v2/user/getuserinfo");
+        let answer: serde_json::Value = client
+            .get(format!("{platform}/gettoken"))
+            .query(&[
+                ("appkey", demo::DINGTALK_APP_KEY),
+                ("appsecret", demo::DINGTALK_APP_SECRET),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let app_token = answer["access_token"].as_str().unwrap().to_owned();
+        let codes: Vec<String> = (0..LOGINS).map(|_| mint()).collect();
+        let before = blocks();
+        for code in &codes {
+            let answer: serde_json::Value = client
+                .post(&exchange)
+                .query(&[("access_token", &app_token)])
+                .json(&serde_json::json!({ "code": code }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(answer["errcode"], 0);
+        }
+        let raw_blocks = (blocks() - before) as f64 / LOGINS as f64;
+        println!("allocations per login ({LOGINS} logins, emulator in the same process):");
+        println!("  login through the layer   {login_blocks:>7.1}");
+        println!("  raw getuserinfo call      {raw_blocks:>7.1}");
+        println!(
+            "  added by the layer        {:>7.1}",
+            login_blocks - raw_blocks
+        );
+    });
+}
