@@ -15,17 +15,17 @@
 #
 # The emulator (and Redis) share the load generator's CPU: the server has its own.
 #
-# Environment: BENCH_ROUNDS (5), BENCH_DURATION (seconds per run, 5), BENCH_CONNECTIONS (32),
-# BENCH_LOGINS (logins per login round, 20000), BENCH_PORT (first of 6 ports, 47100),
+# Environment: BENCH_ROUNDS (7), BENCH_DURATION (seconds per run, 4), BENCH_CONNECTIONS (32),
+# BENCH_LOGINS (codes minted per side of a login round, 50000), BENCH_PORT (first of 6 ports, 47100),
 # BENCH_ONLY (`protected`, `logins` or `flood`: one part only). Needs 2 CPUs; installs wrk and
 # redis-server (Debian/Ubuntu packages) when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=${BENCH_ROUNDS:-5}
-DURATION=${BENCH_DURATION:-5}
+ROUNDS=${BENCH_ROUNDS:-7}
+DURATION=${BENCH_DURATION:-4}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
-LOGINS=${BENCH_LOGINS:-20000}
+LOGINS=${BENCH_LOGINS:-50000}
 PORT=${BENCH_PORT:-47100}
 ONLY=${BENCH_ONLY:-all}
 case "$ONLY" in all | protected | logins | flood) ;; *)
@@ -136,6 +136,13 @@ no_refusals() {
     exit 1
   fi
 }
+# wrk times the whole duration even when the codes ran out early: such a rate would be wrong.
+enough_codes() {
+  if [ "$(requests)" -ge $((LOGINS - CONNECTIONS)) ]; then
+    echo "bench-layer.sh: the $LOGINS codes ran out within ${DURATION}s; raise BENCH_LOGINS" >&2
+    exit 1
+  fi
+}
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
@@ -206,13 +213,13 @@ if [ "$ONLY" = all ] || [ "$ONLY" = protected ]; then
 fi
 
 if [ "$ONLY" = all ] || [ "$ONLY" = logins ]; then
-  echo "== logins: $ROUNDS rounds of $LOGINS fresh codes, $CONNECTIONS connections =="
+  echo "== logins: $ROUNDS rounds, ${DURATION}s each, $CONNECTIONS connections, a fresh code for every request =="
   APP_TOKEN=$(client app-token --platform "$PLATFORM")
   LOGIN_URL="http://127.0.0.1:$((PORT + 3))/api/login"
   EXCHANGE_URL="$PLATFORM/topapi/v2/user/getuserinfo?access_token=$APP_TOKEN"
   # Warm-up: the layer's app token and both servers' connections.
   client codes --platform "$PLATFORM" --count 2000 >"$WORK/codes"
-  load -t1 -c"$CONNECTIONS" -d30s -s bench/wrk/codes.lua "$LOGIN_URL" -- "$WORK/codes" login
+  load -t1 -c"$CONNECTIONS" -d2s -s bench/wrk/codes.lua "$LOGIN_URL" -- "$WORK/codes" login
   printf '%-6s %14s %14s %7s\n' round "layer logins/s" "raw exchange/s" ratio
   login_ratios=""
   for round in $(seq 1 "$ROUNDS"); do
@@ -221,10 +228,12 @@ if [ "$ONLY" = all ] || [ "$ONLY" = logins ]; then
     if ((round % 2)); then sides=(raw layer); else sides=(layer raw); fi
     for side in "${sides[@]}"; do
       if [ "$side" = raw ]; then
-        load -t1 -c"$CONNECTIONS" -d60s -s bench/wrk/codes.lua "$EXCHANGE_URL" -- "$WORK/codes-raw" exchange
+        load -t1 -c"$CONNECTIONS" -d"${DURATION}s" -s bench/wrk/codes.lua "$EXCHANGE_URL" -- "$WORK/codes-raw" exchange
+        enough_codes
         raw=$(rate)
       else
-        load -t1 -c"$CONNECTIONS" -d60s -s bench/wrk/codes.lua "$LOGIN_URL" -- "$WORK/codes-layer" login
+        load -t1 -c"$CONNECTIONS" -d"${DURATION}s" -s bench/wrk/codes.lua "$LOGIN_URL" -- "$WORK/codes-layer" login
+        enough_codes
         no_refusals "the layer's login"
         layer=$(rate)
       fi
@@ -235,12 +244,14 @@ if [ "$ONLY" = all ] || [ "$ONLY" = logins ]; then
   done
   echo "median ratio layer / raw: $(tr ' ' '\n' <<<"$login_ratios" | grep . | median)"
 
-  echo "== login latency: one connection, $LOGINS logins per side, microseconds =="
+  echo "== login latency: one connection, ${DURATION}s per side, microseconds =="
   client codes --platform "$PLATFORM" --count "$LOGINS" >"$WORK/codes-raw"
   client codes --platform "$PLATFORM" --count "$LOGINS" >"$WORK/codes-layer"
-  load -t1 -c1 -d120s --latency -s bench/wrk/codes.lua "$EXCHANGE_URL" -- "$WORK/codes-raw" exchange
+  load -t1 -c1 -d"${DURATION}s" --latency -s bench/wrk/codes.lua "$EXCHANGE_URL" -- "$WORK/codes-raw" exchange
+  enough_codes
   raw50=$(latency 50) raw99=$(latency 99)
-  load -t1 -c1 -d120s --latency -s bench/wrk/codes.lua "$LOGIN_URL" -- "$WORK/codes-layer" login
+  load -t1 -c1 -d"${DURATION}s" --latency -s bench/wrk/codes.lua "$LOGIN_URL" -- "$WORK/codes-layer" login
+  enough_codes
   no_refusals "the layer's login"
   layer50=$(latency 50) layer99=$(latency 99)
   load -t1 -c1 -d"${DURATION}s" --latency -H "Authorization: Bearer x" "http://127.0.0.1:$((PORT + 1))/api/me"

@@ -38,7 +38,13 @@ async fn get(app: &Router, header: Option<(&str, &str)>) -> Vec<u8> {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    response.into_body().collect().await.unwrap().to_bytes().to_vec()
+    response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec()
 }
 
 /// Allocations per `GET /api/me` with `header`, after a warm-up.
@@ -86,10 +92,12 @@ fn main() {
             .await
             .unwrap();
         let platform = mock.base_url();
-        let bare = silent_login_bench::bare();
-        let layer = silent_login_bench::layer(&platform, StoreKind::Memory, None)
+        // `with_state` turns the handlers into services once, as `axum::serve` does.
+        let bare: Router = silent_login_bench::bare().with_state(());
+        let layer: Router = silent_login_bench::layer(&platform, StoreKind::Memory, None)
             .await
-            .unwrap();
+            .unwrap()
+            .with_state(());
 
         let mint = || mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap();
         let (token, cookie) = login(&layer, &mint()).await;

@@ -45,7 +45,7 @@ async fn me_bare() -> String {
 
 /// The handler behind the layer: the `Identity` extractor, as the README shows it.
 async fn me_layer(user: Identity) -> String {
-    user.user_id
+    user.user_id.to_string()
 }
 
 /// The handler alone, on bare axum.
@@ -77,7 +77,5 @@ pub async fn layer(
         layer = layer.store(Arc::new(store));
     }
     layer.validate()?;
-    Ok(Router::new()
-        .route("/api/me", get(me_layer))
-        .layer(layer))
+    Ok(Router::new().route("/api/me", get(me_layer)).layer(layer))
 }

@@ -1,5 +1,6 @@
 -- One fresh code per request, read from the file given after `--`; the thread stops when the
--- codes run out, so wrk's rate is over the codes actually used. `BODY` shapes the request:
+-- codes run out (wrk still divides by the whole duration: bench-layer.sh checks that they did
+-- not). The second argument shapes the request:
 --   wrk -s codes.lua URL -- codes.txt login      POST {"tmp_auth_code": code}  (the layer)
 --   wrk -s codes.lua URL -- codes.txt exchange   POST {"code": code}           (the emulator)
 local codes = {}

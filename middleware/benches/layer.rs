@@ -27,7 +27,7 @@ fn env_or(name: &str, default: usize) -> usize {
 
 /// The one handler both servers run.
 async fn me(user: Option<Identity>) -> String {
-    user.map_or_else(|| "anonymous".to_owned(), |user| user.user_id)
+    user.map_or_else(|| "anonymous".to_owned(), |user| user.user_id.to_string())
 }
 
 async fn serve(app: Router) -> String {
@@ -228,7 +228,7 @@ async fn main() {
         .as_millis() as u64;
     let sealed = ring.seal(
         &Session {
-            id: "0123456789abcdef0123456789abcdef".to_owned(),
+            id: "0123456789abcdef0123456789abcdef".into(),
             identity: serde_json::from_value(serde_json::json!({
                 "provider": "dingtalk", "user_id": "alice", "union_id": "u-alice",
                 "name": "张爱丽 Alice", "tenant": demo::DINGTALK_CORP_ID,

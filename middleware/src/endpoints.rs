@@ -164,7 +164,7 @@ async fn issue_session(
     shared.sessions.tenants.check(&identity)?;
     let issued_at_ms = shared.sessions.store.issued_at_ms(&identity);
     let session = Session {
-        id: random_id(),
+        id: random_id().into(),
         identity,
         issued_at_ms,
         expires_at_ms: now_ms() + shared.config.session_ttl.as_millis() as u64,

@@ -1,6 +1,7 @@
 //! Who logged in: the identity the platform vouched for, and which organizations may log in.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use silent_login_catalog::SilentLoginCode;
@@ -23,25 +24,25 @@ pub struct Identity {
     pub provider: ProviderKind,
     /// DingTalk `userid` (unique within the organization); Feishu `user_id` when the app may read
     /// it, else the `open_id`.
-    pub user_id: String,
+    pub user_id: Arc<str>,
     /// DingTalk `unionid`; Feishu `union_id` (the same across one developer's apps).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub union_id: Option<String>,
+    pub union_id: Option<Arc<str>>,
     /// Feishu `open_id` (per app).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub open_id: Option<String>,
+    pub open_id: Option<Arc<str>>,
     /// The display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Arc<str>>,
     /// The organization: DingTalk corp id, Feishu tenant key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
+    pub tenant: Option<Arc<str>>,
     /// DingTalk `sys` (an administrator of the organization).
     #[serde(default)]
     pub is_admin: bool,
     /// Other fields of the platform's answer (`sys_level`, `en_name`, `avatar_url`, …).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
-    pub extra: serde_json::Map<String, serde_json::Value>,
+    pub extra: Arc<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Identity {

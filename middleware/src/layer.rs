@@ -25,7 +25,7 @@ use crate::user_token::{UserTokens, DEFAULT_USER_TOKEN_MARGIN};
 /// use silent_login::{DingTalk, Identity, SessionKey, SilentLoginLayer};
 ///
 /// async fn me(user: Identity) -> String {
-///     user.user_id
+///     format!("hello {}", user.user_id)
 /// }
 ///
 /// let app: Router = Router::new().route("/api/me", get(me)).layer(

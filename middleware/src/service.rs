@@ -84,7 +84,7 @@ where
             return ResponseFuture::inner(self.inner.call(request));
         }
         let headers = request.headers();
-        if headers.contains_key(GRPC_AUTH_CODE) && grpc_content_type(headers).is_some() {
+        if grpc_content_type(headers).is_some() && headers.contains_key(GRPC_AUTH_CODE) {
             let shared = self.shared.clone();
             // The clone takes the place of the instance that was polled ready.
             let clone = self.inner.clone();

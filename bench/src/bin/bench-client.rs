@@ -107,7 +107,9 @@ async fn main() -> Result<(), Failure> {
                 .error_for_status()?;
             let cookie = first_cookie(&response)?;
             let body: serde_json::Value = response.json().await?;
-            let token = body["token"].as_str().ok_or("the login answered no token")?;
+            let token = body["token"]
+                .as_str()
+                .ok_or("the login answered no token")?;
             println!("TOKEN={token}\nCOOKIE={cookie}");
         }
         Command::PasswordLogin { server } => {
@@ -143,16 +145,16 @@ async fn main() -> Result<(), Failure> {
         Command::Expect { url, header, body } => {
             let mut request = client.get(&url);
             if let Some(header) = header {
-                let (name, value) = header
-                    .split_once(": ")
-                    .ok_or("--header is `Name: value`")?;
+                let (name, value) = header.split_once(": ").ok_or("--header is `Name: value`")?;
                 request = request.header(name, value);
             }
             let response = request.send().await?;
             let status = response.status();
             let text = response.text().await?;
             if status != reqwest::StatusCode::OK || text != body {
-                return Err(format!("GET {url} answered {status} `{text:.200}`, not 200 `{body}`").into());
+                return Err(
+                    format!("GET {url} answered {status} `{text:.200}`, not 200 `{body}`").into(),
+                );
             }
         }
         Command::Exchanges { platform } => {

@@ -41,7 +41,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    println!("bench-server {:?} listening on {}", args.server, listener.local_addr()?);
+    println!(
+        "bench-server {:?} listening on {}",
+        args.server,
+        listener.local_addr()?
+    );
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -462,7 +462,7 @@ mod tests {
         let mut grants = 0;
         for presentation in presentations {
             let (identity, grant) = presentation.await.unwrap().unwrap();
-            assert_eq!(identity.user_id, "bob");
+            assert_eq!(&*identity.user_id, "bob");
             grants += usize::from(grant.is_some());
         }
         assert_eq!(grants, 1, "two sessions must never share one refresh token");

@@ -7,7 +7,8 @@ use serde_json::Value;
 use silent_login_catalog::DingTalkCode;
 
 use super::{
-    already_presented, garbled, timed, trim_base, with_app_token, ExchangeFuture, Provider,
+    already_presented, garbled, non_empty, timed, trim_base, with_app_token, ExchangeFuture,
+    Provider,
 };
 use crate::error::{Detail, Error, LoginError, Upstream};
 use crate::identity::{Identity, ProviderKind};
@@ -153,13 +154,13 @@ impl DingTalk {
         }
         Ok(Identity {
             provider: ProviderKind::DingTalk,
-            user_id,
-            union_id: result.unionid.filter(|id| !id.is_empty()),
+            user_id: user_id.into(),
+            union_id: non_empty(result.unionid),
             open_id: None,
-            name: result.name.filter(|name| !name.is_empty()),
-            tenant: self.corp_id.clone(),
+            name: non_empty(result.name),
+            tenant: self.corp_id.as_deref().map(Into::into),
             is_admin: result.sys.unwrap_or(false),
-            extra,
+            extra: extra.into(),
         })
     }
 

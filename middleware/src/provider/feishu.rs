@@ -9,8 +9,8 @@ use serde_json::Value;
 use silent_login_catalog::FeishuCode;
 
 use super::{
-    already_presented, garbled, timed, trim_base, with_app_token, ExchangeFuture, Exchanged,
-    GrantFuture, Provider, RefreshFuture, UserGrant,
+    already_presented, garbled, non_empty, timed, trim_base, with_app_token, ExchangeFuture,
+    Exchanged, GrantFuture, Provider, RefreshFuture, UserGrant,
 };
 use crate::error::{Detail, Error, LoginError, Upstream};
 use crate::identity::{Identity, ProviderKind};
@@ -304,13 +304,13 @@ impl Feishu {
         }
         Ok(Identity {
             provider: self.kind,
-            user_id,
-            union_id: info.union_id.filter(|id| !id.is_empty()),
-            open_id,
-            name: info.name.filter(|name| !name.is_empty()),
-            tenant: info.tenant_key.filter(|key| !key.is_empty()),
+            user_id: user_id.into(),
+            union_id: non_empty(info.union_id),
+            open_id: open_id.map(Into::into),
+            name: non_empty(info.name),
+            tenant: non_empty(info.tenant_key),
             is_admin: false,
-            extra,
+            extra: extra.into(),
         })
     }
 

@@ -21,6 +21,8 @@ pub use keyring::{audience, KeyRing, SessionKey, MAX_TOKEN_BYTES, MIN_KEY_BYTES}
 use opened::{OpenedSessions, OPENED_SESSIONS};
 pub use revoke::Sessions;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::identity::Identity;
@@ -30,7 +32,7 @@ use crate::identity::Identity;
 pub struct Session {
     /// A random id, new at every login; revocation names it.
     #[serde(rename = "sid")]
-    pub id: String,
+    pub id: Arc<str>,
     /// Who logged in.
     #[serde(rename = "sub")]
     pub identity: Identity,
@@ -69,7 +71,7 @@ impl Session {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionInfo {
     /// The session id (new at every login).
-    pub id: String,
+    pub id: Arc<str>,
     /// When the user logged in, in Unix milliseconds.
     pub issued_at_ms: u64,
     /// When the session ends, in Unix milliseconds.

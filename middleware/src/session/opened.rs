@@ -33,6 +33,17 @@ impl OpenedSessions {
         }
     }
 
+    /// The session `token` opened before, unless it expired since; `None` when it was not opened
+    /// here (or was forgotten).
+    pub(crate) fn get(&self, token: &str, now_ms: u64) -> Option<Result<Session, LoginError>> {
+        let session = self.cache.get(token)?;
+        if now_ms < session.expires_at_ms {
+            return Some(Ok(session));
+        }
+        self.cache.remove(token);
+        Some(Err(LoginError::new(SilentLoginCode::SessionExpired)))
+    }
+
     /// Opens `token` with `keys` for `audience`, or takes the session this process opened
     /// before (the cache belongs to one layer, so to one audience).
     pub(crate) fn open(
@@ -42,12 +53,8 @@ impl OpenedSessions {
         audience: &str,
         now_ms: u64,
     ) -> Result<Session, LoginError> {
-        if let Some(session) = self.cache.get(token) {
-            if now_ms < session.expires_at_ms {
-                return Ok(session);
-            }
-            self.cache.remove(token);
-            return Err(LoginError::new(SilentLoginCode::SessionExpired));
+        if let Some(opened) = self.get(token, now_ms) {
+            return opened;
         }
         let session = keys.unseal(token, audience, now_ms)?;
         self.cache.insert(token.to_owned(), session.clone());

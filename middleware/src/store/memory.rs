@@ -344,11 +344,11 @@ mod tests {
     fn user(id: &str) -> Identity {
         Identity {
             provider: crate::identity::ProviderKind::DingTalk,
-            user_id: id.to_owned(),
+            user_id: id.into(),
             union_id: None,
             open_id: None,
             name: None,
-            tenant: Some("corp".to_owned()),
+            tenant: Some("corp".into()),
             is_admin: false,
             extra: Default::default(),
         }

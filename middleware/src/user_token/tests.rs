@@ -151,7 +151,7 @@ impl Fixture {
         refresh: Option<&str>,
     ) -> SessionInfo {
         let session = SessionInfo {
-            id: crate::secret::random_id(),
+            id: crate::secret::random_id().into(),
             issued_at_ms: now_ms(),
             expires_at_ms: now_ms() + 3_600_000,
         };

@@ -150,13 +150,13 @@ fn grpc(uri: &str, headers: &[(&str, &str)]) -> Request<Full<Bytes>> {
 fn alice() -> Identity {
     Identity {
         provider: ProviderKind::DingTalk,
-        user_id: "alice".to_owned(),
-        union_id: Some("union-alice".to_owned()),
+        user_id: "alice".into(),
+        union_id: Some("union-alice".into()),
         open_id: None,
-        name: Some("Alice".to_owned()),
-        tenant: Some("dingcorp".to_owned()),
+        name: Some("Alice".into()),
+        tenant: Some("dingcorp".into()),
         is_admin: false,
-        extra: serde_json::Map::new(),
+        extra: Default::default(),
     }
 }
 
@@ -164,7 +164,7 @@ fn alice() -> Identity {
 fn session() -> Session {
     let now = crate::store::now_ms();
     Session {
-        id: "0123456789abcdef0123456789abcdef".to_owned(),
+        id: "0123456789abcdef0123456789abcdef".into(),
         identity: alice(),
         issued_at_ms: now,
         expires_at_ms: now + 3_600_000,
@@ -236,7 +236,7 @@ async fn a_login_the_platform_vouches_for_opens_a_session_the_next_request_carri
     let answer = send(&layer, next).await;
     assert_eq!(answer.status, StatusCode::OK);
     let identity = answer.extensions().get::<Identity>().unwrap();
-    assert_eq!(identity.user_id, demo::ALICE);
+    assert_eq!(&*identity.user_id, demo::ALICE);
     assert_eq!(identity.tenant.as_deref(), Some(demo::DINGTALK_CORP_ID));
 }
 
@@ -543,13 +543,13 @@ async fn a_grpc_login_runs_the_method_with_the_identity_and_returns_the_session_
         headers.get(GRPC_AUTH_CODE).is_none(),
         "the code is not passed on"
     );
-    assert_eq!(extensions.get::<Identity>().unwrap().user_id, demo::BOB);
+    assert_eq!(&*extensions.get::<Identity>().unwrap().user_id, demo::BOB);
     assert!(extensions.get::<SessionInfo>().is_some());
     let token = answer.header(GRPC_SESSION_TOKEN);
     let opened = ring
         .unseal(token, DEMO_APP, crate::store::now_ms())
         .unwrap();
-    assert_eq!(opened.identity.user_id, demo::BOB);
+    assert_eq!(&*opened.identity.user_id, demo::BOB);
     assert!(
         answer.set_cookies().is_empty(),
         "gRPC clients get no cookie"

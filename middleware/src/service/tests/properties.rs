@@ -96,7 +96,7 @@ fn feishu_layer() -> &'static SilentLoginLayer {
 async fn inner(request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
     let mut response = Response::new(Full::default());
     match request.extensions().get::<Identity>() {
-        Some(user) => *response.body_mut() = Full::new(Bytes::from(user.user_id.clone())),
+        Some(user) => *response.body_mut() = Full::new(Bytes::from(user.user_id.to_string())),
         None => *response.status_mut() = StatusCode::IM_A_TEAPOT,
     }
     Ok(response)
@@ -106,16 +106,16 @@ async fn inner(request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, I
 fn real_token() -> String {
     let now = now_ms();
     seal(&Session {
-        id: "0123456789abcdef0123456789abcdef".to_owned(),
+        id: "0123456789abcdef0123456789abcdef".into(),
         identity: Identity {
             provider: ProviderKind::DingTalk,
-            user_id: "alice".to_owned(),
-            union_id: Some("union-alice".to_owned()),
+            user_id: "alice".into(),
+            union_id: Some("union-alice".into()),
             open_id: None,
-            name: Some("Alice".to_owned()),
-            tenant: Some("corp".to_owned()),
+            name: Some("Alice".into()),
+            tenant: Some("corp".into()),
             is_admin: false,
-            extra: serde_json::Map::new(),
+            extra: Default::default(),
         },
         issued_at_ms: now,
         expires_at_ms: now + 3_600_000,
