@@ -45,7 +45,7 @@ async fn me_bare() -> String {
 
 /// The handler behind the layer: the `Identity` extractor, as the README shows it.
 async fn me_layer(user: Identity) -> String {
-    user.user_id.to_string()
+    user.user_id.clone()
 }
 
 /// The handler alone, on bare axum.

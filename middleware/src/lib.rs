@@ -37,7 +37,7 @@ pub use config::Mode;
 pub use error::{CauseBody, Detail, Error, ErrorBody, ErrorCode, LoginError, Upstream};
 pub use future::ResponseFuture;
 pub use grpc::{ERROR_DOMAIN, GRPC_AUTH_CODE, GRPC_SESSION_TOKEN};
-pub use identity::{Identity, ProviderKind};
+pub use identity::{Identity, IdentityFields, ProviderKind};
 pub use layer::SilentLoginLayer;
 pub use provider::{DingTalk, Feishu, FeishuOAuth, Provider};
 pub use rejection::IdentityRejection;

@@ -84,7 +84,11 @@ where
             return ResponseFuture::inner(self.inner.call(request));
         }
         let headers = request.headers();
-        if grpc_content_type(headers).is_some() && headers.contains_key(GRPC_AUTH_CODE) {
+        // gRPC calls are POSTs: any other method skips the header lookups.
+        if request.method() == http::Method::POST
+            && grpc_content_type(headers).is_some()
+            && headers.contains_key(GRPC_AUTH_CODE)
+        {
             let shared = self.shared.clone();
             // The clone takes the place of the instance that was polled ready.
             let clone = self.inner.clone();
@@ -97,9 +101,8 @@ where
             .authenticate(headers, config.cookie.name())
         {
             Ok(session) => {
-                let (identity, info) = session.into_parts();
-                request.extensions_mut().insert(identity);
-                request.extensions_mut().insert(info);
+                request.extensions_mut().insert(session.identity.clone());
+                request.extensions_mut().insert(session.info());
                 if let Some(user_tokens) = &self.shared.user_tokens {
                     request.extensions_mut().insert(user_tokens.clone());
                 }

@@ -822,7 +822,7 @@ async fn keyspace_hits(connection: &mut redis::aio::MultiplexedConnection) -> u6
 }
 
 fn forged_admin(extra: &[(&str, &str)]) -> String {
-    let admin = Identity {
+    let admin = Identity::new(silent_login::IdentityFields {
         provider: ProviderKind::DingTalk,
         user_id: "admin".into(),
         union_id: None,
@@ -835,7 +835,7 @@ fn forged_admin(extra: &[(&str, &str)]) -> String {
             .map(|(key, value)| ((*key).to_owned(), Value::String((*value).to_owned())))
             .collect::<serde_json::Map<_, _>>()
             .into(),
-    };
+    });
     serde_json::json!({ "identity": admin }).to_string()
 }
 

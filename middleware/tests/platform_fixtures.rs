@@ -260,7 +260,7 @@ async fn dingtalk_documented_success_gives_userid_unionid_name_admin_flag_and_ex
     let user = identity(&auth, code(1)).await;
 
     assert_eq!(user.provider, ProviderKind::DingTalk);
-    assert_eq!(&*user.user_id, "zhangsan01");
+    assert_eq!(user.user_id, "zhangsan01");
     assert_eq!(user.union_id.as_deref(), Some("fixture-unionid-zhangsan"));
     assert_eq!(user.name.as_deref(), Some("张三"));
     assert_eq!(
@@ -351,7 +351,7 @@ async fn dingtalk_40014_at_getuserinfo_fetches_a_new_app_token_and_retries_once(
 
     let user = identity(&auth, code(1)).await;
 
-    assert_eq!(&*user.user_id, "zhangsan01");
+    assert_eq!(user.user_id, "zhangsan01");
     assert_eq!(platform.hits(DT_GETTOKEN), 2);
     let calls = platform.seen(DT_GETUSERINFO);
     assert_eq!(calls.len(), 2);
@@ -420,7 +420,7 @@ async fn dingtalk_errcode_88_with_sub_code_40014_refreshes_the_app_token_and_ret
 
     let user = identity(&auth, code(1)).await;
 
-    assert_eq!(&*user.user_id, "zhangsan01");
+    assert_eq!(user.user_id, "zhangsan01");
     assert_eq!(platform.hits(DT_GETTOKEN), 2);
     assert_eq!(platform.hits(DT_GETUSERINFO), 2);
 }
@@ -465,7 +465,7 @@ async fn dingtalk_answers_without_errcode_are_success_as_the_official_sdk_reads_
 
     let user = identity(&auth, code(1)).await;
 
-    assert_eq!(&*user.user_id, "zhangsan01");
+    assert_eq!(user.user_id, "zhangsan01");
     assert_eq!(
         platform.seen(DT_GETUSERINFO)[0].query["access_token"],
         DT_TOKEN
@@ -552,7 +552,7 @@ async fn feishu_documented_success_gives_user_id_open_id_union_id_tenant_key_and
     let user = identity(&auth, code(1)).await;
 
     assert_eq!(user.provider, ProviderKind::Feishu);
-    assert_eq!(&*user.user_id, "lisi01");
+    assert_eq!(user.user_id, "lisi01");
     assert_eq!(user.open_id.as_deref(), Some("ou_fixture_lisi"));
     assert_eq!(user.union_id.as_deref(), Some("on_fixture_lisi"));
     assert_eq!(user.name.as_deref(), Some("李四"));
@@ -605,7 +605,7 @@ async fn feishu_user_info_without_user_id_falls_back_to_the_open_id() {
 
     let user = identity(&auth, code(1)).await;
 
-    assert_eq!(&*user.user_id, "ou_fixture_lisi");
+    assert_eq!(user.user_id, "ou_fixture_lisi");
     assert_eq!(user.open_id.as_deref(), Some("ou_fixture_lisi"));
     assert_eq!(user.union_id.as_deref(), Some("on_fixture_lisi"));
     assert_eq!(user.tenant.as_deref(), Some("fixture_tenant_key"));
@@ -751,7 +751,7 @@ async fn feishu_99991663_at_the_code_exchange_fetches_a_new_app_token_and_retrie
 
     let user = identity(&auth, code(1)).await;
 
-    assert_eq!(&*user.user_id, "lisi01");
+    assert_eq!(user.user_id, "lisi01");
     assert_eq!(platform.hits(FS_APP_TOKEN), 2);
     let calls = platform.seen(FS_OIDC_TOKEN);
     assert_eq!(calls.len(), 2);
@@ -860,7 +860,7 @@ async fn a_response_over_max_response_bytes_is_upstream_garbled_and_one_exactly_
         .dingtalk()
         .http_config(HttpConfig::default().max_response_bytes(limit));
     let user = identity(&Authenticator::new(at_limit), code(1)).await;
-    assert_eq!(&*user.user_id, "zhangsan01");
+    assert_eq!(user.user_id, "zhangsan01");
 
     let below = platform
         .dingtalk()
@@ -891,8 +891,8 @@ async fn a_token_living_60_s_less_than_the_180_s_margin_still_logs_in_with_at_mo
     platform.on(DT_GETTOKEN, [Reply::json(&gettoken_expiring_in(60))]);
     let auth = Authenticator::new(platform.dingtalk());
 
-    assert_eq!(&*identity(&auth, code(1)).await.user_id, "zhangsan01");
-    assert_eq!(&*identity(&auth, code(2)).await.user_id, "zhangsan01");
+    assert_eq!(identity(&auth, code(1)).await.user_id, "zhangsan01");
+    assert_eq!(identity(&auth, code(2)).await.user_id, "zhangsan01");
 
     assert!(
         platform.hits(DT_GETTOKEN) <= 2,
@@ -928,7 +928,7 @@ async fn an_absurdly_long_expires_in_still_logs_in() {
     platform.on(DT_GETTOKEN, [Reply::json(&gettoken_expiring_in(u64::MAX))]);
     let auth = Authenticator::new(platform.dingtalk());
 
-    assert_eq!(&*identity(&auth, code(1)).await.user_id, "zhangsan01");
-    assert_eq!(&*identity(&auth, code(2)).await.user_id, "zhangsan01");
+    assert_eq!(identity(&auth, code(1)).await.user_id, "zhangsan01");
+    assert_eq!(identity(&auth, code(2)).await.user_id, "zhangsan01");
     assert_eq!(platform.hits(DT_GETTOKEN), 1);
 }

@@ -44,7 +44,7 @@ async fn alice_logs_in_with_her_userid_unionid_name_and_the_corp_as_tenant() {
     let auth = authenticator(&mock);
     let user = identity(&auth, alice(&mock)).await;
     assert_eq!(user.provider, ProviderKind::DingTalk);
-    assert_eq!(&*user.user_id, "alice");
+    assert_eq!(user.user_id, "alice");
     assert_eq!(user.union_id.as_deref(), Some("union-alice"));
     assert_eq!(user.name.as_deref(), Some("张爱丽 Alice"));
     assert_eq!(user.tenant.as_deref(), Some(demo::DINGTALK_CORP_ID));
@@ -60,7 +60,7 @@ async fn bob_is_reported_as_an_organization_admin() {
     let mock = start_mock().await;
     let auth = authenticator(&mock);
     let user = identity(&auth, mint(&mock, MintCode::dingtalk(demo::BOB))).await;
-    assert_eq!(&*user.user_id, "bob");
+    assert_eq!(user.user_id, "bob");
     assert_eq!(user.name.as_deref(), Some("包博 Bob"));
     assert!(user.is_admin);
     assert_eq!(user.extra["sys_level"], 1);
@@ -74,7 +74,7 @@ async fn a_mini_program_code_logs_in_like_an_h5_code() {
         &mock,
         MintCode::dingtalk(demo::ALICE).with_kind(CodeKind::MiniProgram),
     );
-    assert_eq!(&*identity(&auth, code).await.user_id, "alice");
+    assert_eq!(identity(&auth, code).await.user_id, "alice");
 }
 
 #[tokio::test]
@@ -153,7 +153,7 @@ async fn concurrent_presentations_of_one_code_share_one_exchange_and_one_result(
 
     assert_eq!(calls(&mock, EXCHANGE) - before, 1, "one getuserinfo call");
     let first = results[0].clone().unwrap();
-    assert_eq!(&*first.user_id, "bob");
+    assert_eq!(first.user_id, "bob");
     for result in results {
         assert_eq!(result, Ok(first.clone()));
     }
@@ -363,7 +363,7 @@ async fn two_hundred_concurrent_logins_on_a_cold_cache_fetch_one_token() {
         .collect();
     for task in tasks {
         let (user, result) = task.await.unwrap();
-        assert_eq!(&*result.unwrap().user_id, user);
+        assert_eq!(result.unwrap().user_id, user);
     }
 
     assert_eq!(calls(&mock, TOKEN), 1);
@@ -380,7 +380,7 @@ async fn a_token_revoked_mid_run_is_refreshed_once_and_the_login_retried() {
     mock.revoke_tokens();
     let user = identity(&auth, mint(&mock, MintCode::dingtalk(demo::BOB))).await;
 
-    assert_eq!(&*user.user_id, "bob");
+    assert_eq!(user.user_id, "bob");
     assert_eq!(calls(&mock, TOKEN), 2, "one refresh");
     assert_eq!(calls(&mock, EXCHANGE), 3, "refused once, retried once");
     identity(&auth, alice(&mock)).await;
@@ -401,7 +401,7 @@ async fn a_token_revoked_under_load_is_refreshed_exactly_once() {
         })
         .collect();
     for task in tasks {
-        assert_eq!(&*task.await.unwrap().unwrap().user_id, "alice");
+        assert_eq!(task.await.unwrap().unwrap().user_id, "alice");
     }
 
     assert_eq!(calls(&mock, TOKEN), 2);
@@ -463,7 +463,7 @@ async fn a_rate_limited_token_endpoint_90018_is_left_alone_instead_of_hammered()
 
     // After the pause the same code, never presented to the platform, logs in.
     tokio::time::sleep(silent_login::FETCH_FAILURE_BACKOFF + Duration::from_millis(100)).await;
-    assert_eq!(&*identity(&auth, code).await.user_id, "alice");
+    assert_eq!(identity(&auth, code).await.user_id, "alice");
     assert_eq!(calls(&mock, TOKEN), 3);
 }
 
@@ -678,7 +678,7 @@ async fn a_token_endpoint_fault_fails_that_login_and_the_same_code_works_after_t
         assert_eq!(calls(&mock, TOKEN), 1, "{fault:?}: not asked again");
 
         tokio::time::sleep(silent_login::FETCH_FAILURE_BACKOFF + Duration::from_millis(100)).await;
-        assert_eq!(&*identity(&auth, code).await.user_id, "alice", "{fault:?}");
+        assert_eq!(identity(&auth, code).await.user_id, "alice", "{fault:?}");
         assert_eq!(calls(&mock, TOKEN), 2, "{fault:?}");
         assert_eq!(calls(&mock, EXCHANGE), 1, "{fault:?}");
     }
@@ -697,7 +697,7 @@ async fn a_code_that_never_reached_the_platform_can_be_presented_again() {
 
     // The platform is back (after the failure's backoff); the ledger forgot the code.
     tokio::time::sleep(silent_login::FETCH_FAILURE_BACKOFF + Duration::from_millis(100)).await;
-    assert_eq!(&*identity(&auth, code).await.user_id, "alice");
+    assert_eq!(identity(&auth, code).await.user_id, "alice");
 }
 
 #[tokio::test]

@@ -48,7 +48,7 @@ async fn alice_logs_in_with_her_user_id_open_id_union_id_name_and_tenant_key() {
     let mock = start_mock().await;
     let user = identity(&authenticator(&mock), alice(&mock)).await;
     assert_eq!(user.provider, ProviderKind::Feishu);
-    assert_eq!(&*user.user_id, "alice");
+    assert_eq!(user.user_id, "alice");
     assert_eq!(user.open_id.as_deref(), Some("ou_alice"));
     assert_eq!(user.union_id.as_deref(), Some("on_alice"));
     assert_eq!(user.name.as_deref(), Some("张爱丽 Alice"));
@@ -73,7 +73,7 @@ async fn bob_logs_in_with_his_ids() {
         mint(&mock, MintCode::feishu(demo::BOB)),
     )
     .await;
-    assert_eq!(&*user.user_id, "bob");
+    assert_eq!(user.user_id, "bob");
     assert_eq!(user.open_id.as_deref(), Some("ou_bob"));
     assert_eq!(user.name.as_deref(), Some("包博 Bob"));
 }
@@ -89,7 +89,7 @@ async fn a_lark_app_logs_in_as_lark_and_explains_errors_from_the_feishu_catalog(
     let code = alice(&mock);
     let user = identity(&auth, code.clone()).await;
     assert_eq!(user.provider, ProviderKind::Lark);
-    assert_eq!(&*user.user_id, "alice");
+    assert_eq!(user.user_id, "alice");
     assert_eq!(user.tenant.as_deref(), Some(demo::FEISHU_TENANT_KEY));
     assert_eq!(user.key(), "lark:demo_tenant:alice");
 
@@ -147,7 +147,7 @@ async fn concurrent_presentations_of_one_code_share_one_exchange_and_one_result(
     assert_eq!(calls(&mock, EXCHANGE) - exchanges, 1);
     assert_eq!(calls(&mock, USER_INFO) - infos, 1);
     let first = results[0].clone().unwrap();
-    assert_eq!(&*first.user_id, "bob");
+    assert_eq!(first.user_id, "bob");
     for result in results {
         assert_eq!(result, Ok(first.clone()));
     }
@@ -364,7 +364,7 @@ async fn two_hundred_concurrent_logins_on_a_cold_cache_fetch_one_token() {
         .collect();
     for task in tasks {
         let (user, result) = task.await.unwrap();
-        assert_eq!(&*result.unwrap().user_id, user);
+        assert_eq!(result.unwrap().user_id, user);
     }
 
     assert_eq!(calls(&mock, TOKEN), 1);
@@ -382,7 +382,7 @@ async fn a_token_revoked_mid_run_is_refreshed_once_and_the_login_retried() {
     mock.revoke_tokens();
     let user = identity(&auth, mint(&mock, MintCode::feishu(demo::BOB))).await;
 
-    assert_eq!(&*user.user_id, "bob");
+    assert_eq!(user.user_id, "bob");
     assert_eq!(calls(&mock, TOKEN), 2, "one refresh");
     assert_eq!(calls(&mock, EXCHANGE), 3, "refused once, retried once");
     identity(&auth, alice(&mock)).await;
@@ -403,7 +403,7 @@ async fn a_token_revoked_under_load_is_refreshed_exactly_once() {
         })
         .collect();
     for task in tasks {
-        assert_eq!(&*task.await.unwrap().unwrap().user_id, "alice");
+        assert_eq!(task.await.unwrap().unwrap().user_id, "alice");
     }
 
     assert_eq!(calls(&mock, TOKEN), 2);
@@ -441,7 +441,7 @@ async fn a_rate_limited_token_endpoint_is_left_alone_instead_of_hammered() {
     assert_eq!(calls(&mock, EXCHANGE), 1);
 
     tokio::time::sleep(silent_login::FETCH_FAILURE_BACKOFF + Duration::from_millis(100)).await;
-    assert_eq!(&*identity(&auth, code).await.user_id, "alice");
+    assert_eq!(identity(&auth, code).await.user_id, "alice");
     assert_eq!(calls(&mock, TOKEN), 3);
 }
 
@@ -583,7 +583,7 @@ async fn a_token_endpoint_fault_fails_that_login_and_the_same_code_works_after_t
         assert_eq!(calls(&mock, TOKEN), 1, "{fault:?}: not asked again");
 
         tokio::time::sleep(silent_login::FETCH_FAILURE_BACKOFF + Duration::from_millis(100)).await;
-        assert_eq!(&*identity(&auth, code).await.user_id, "alice", "{fault:?}");
+        assert_eq!(identity(&auth, code).await.user_id, "alice", "{fault:?}");
         assert_eq!(calls(&mock, TOKEN), 2, "{fault:?}");
         assert_eq!(calls(&mock, EXCHANGE), 1, "{fault:?}");
     }
@@ -602,7 +602,7 @@ async fn a_code_that_never_reached_the_platform_can_be_presented_again() {
     // The platform is back (after the failure's backoff); the ledger forgot the code.
     tokio::time::sleep(silent_login::FETCH_FAILURE_BACKOFF + Duration::from_millis(100)).await;
 
-    assert_eq!(&*identity(&auth, code).await.user_id, "alice");
+    assert_eq!(identity(&auth, code).await.user_id, "alice");
 }
 
 #[tokio::test]

@@ -37,7 +37,7 @@ async fn alice_logs_in_through_the_v2_endpoint_without_an_app_token() {
     );
     let user = identity(&authenticator, code).await;
     assert_eq!(user.provider, ProviderKind::Feishu);
-    assert_eq!(&*user.user_id, "alice");
+    assert_eq!(user.user_id, "alice");
     assert_eq!(user.open_id.as_deref(), Some("ou_alice"));
     assert_eq!(user.tenant.as_deref(), Some(demo::FEISHU_TENANT_KEY));
     let stats = mock.stats();
@@ -57,7 +57,7 @@ async fn a_lark_app_logs_in_through_v2_too() {
     )
     .await;
     assert_eq!(user.provider, ProviderKind::Lark);
-    assert_eq!(&*user.user_id, "bob");
+    assert_eq!(user.user_id, "bob");
 }
 
 #[tokio::test]

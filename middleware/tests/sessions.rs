@@ -56,7 +56,7 @@ async fn the_identity_extractor_sees_everything_the_platform_vouched_for() {
     let (body, _) = login_user(&client, &base, &mock, ProviderKind::DingTalk, demo::BOB).await;
     let identity = whoami_of(&client, &base, &token(&body)).await;
     assert_eq!(identity.provider, ProviderKind::DingTalk);
-    assert_eq!(&*identity.user_id, demo::BOB);
+    assert_eq!(identity.user_id, demo::BOB);
     assert_eq!(identity.tenant.as_deref(), Some(demo::DINGTALK_CORP_ID));
     assert!(identity.is_admin, "bob is the demo organization's admin");
     assert_eq!(identity.name.as_deref(), body["name"].as_str());

@@ -425,7 +425,7 @@ mod tests {
                 // Long enough for every presentation of the test to join the running exchange.
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 Ok(crate::provider::Exchanged {
-                    identity: Identity {
+                    identity: Identity::new(crate::IdentityFields {
                         provider: ProviderKind::Feishu,
                         user_id: "bob".into(),
                         union_id: None,
@@ -434,7 +434,7 @@ mod tests {
                         tenant: None,
                         is_admin: false,
                         extra: Default::default(),
-                    },
+                    }),
                     grant: Some(UserGrant {
                         access_token: crate::secret::UserToken::new("u-1"),
                         expires_in: Duration::from_secs(7200),
@@ -462,7 +462,7 @@ mod tests {
         let mut grants = 0;
         for presentation in presentations {
             let (identity, grant) = presentation.await.unwrap().unwrap();
-            assert_eq!(&*identity.user_id, "bob");
+            assert_eq!(identity.user_id, "bob");
             grants += usize::from(grant.is_some());
         }
         assert_eq!(grants, 1, "two sessions must never share one refresh token");

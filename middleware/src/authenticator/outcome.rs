@@ -135,7 +135,7 @@ mod tests {
     use crate::session::SessionKey;
 
     fn admin() -> Outcome {
-        Outcome::Identity(Identity {
+        Outcome::Identity(Identity::new(crate::IdentityFields {
             provider: ProviderKind::DingTalk,
             user_id: "admin".into(),
             union_id: None,
@@ -144,7 +144,7 @@ mod tests {
             tenant: Some("corp".into()),
             is_admin: true,
             extra: Default::default(),
-        })
+        }))
     }
 
     #[test]

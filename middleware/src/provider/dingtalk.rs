@@ -11,7 +11,7 @@ use super::{
     Provider,
 };
 use crate::error::{Detail, Error, LoginError, Upstream};
-use crate::identity::{Identity, ProviderKind};
+use crate::identity::{Identity, IdentityFields, ProviderKind};
 use crate::misconfig::Problems;
 use crate::secret::{AppSecret, AppToken, AuthCode};
 use crate::token_cache::{FetchedToken, TokenCache};
@@ -152,7 +152,7 @@ impl DingTalk {
                 extra.insert(key.to_owned(), value);
             }
         }
-        Ok(Identity {
+        Ok(Identity::new(IdentityFields {
             provider: ProviderKind::DingTalk,
             user_id: user_id.into(),
             union_id: non_empty(result.unionid),
@@ -161,7 +161,7 @@ impl DingTalk {
             tenant: self.corp_id.as_deref().map(Into::into),
             is_admin: result.sys.unwrap_or(false),
             extra: extra.into(),
-        })
+        }))
     }
 
     async fn exchange_code(

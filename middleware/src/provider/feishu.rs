@@ -13,7 +13,7 @@ use super::{
     Exchanged, GrantFuture, Provider, RefreshFuture, UserGrant,
 };
 use crate::error::{Detail, Error, LoginError, Upstream};
-use crate::identity::{Identity, ProviderKind};
+use crate::identity::{Identity, IdentityFields, ProviderKind};
 use crate::misconfig::Problems;
 use crate::secret::{AppSecret, AppToken, AuthCode, RefreshToken, UserToken};
 use crate::token_cache::{FetchedToken, TokenCache};
@@ -302,7 +302,7 @@ impl Feishu {
                 extra.insert(key.to_owned(), Value::String(value));
             }
         }
-        Ok(Identity {
+        Ok(Identity::new(IdentityFields {
             provider: self.kind,
             user_id: user_id.into(),
             union_id: non_empty(info.union_id),
@@ -311,7 +311,7 @@ impl Feishu {
             tenant: non_empty(info.tenant_key),
             is_admin: false,
             extra: extra.into(),
-        })
+        }))
     }
 
     async fn exchange_code(

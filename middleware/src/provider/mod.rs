@@ -189,6 +189,6 @@ pub(crate) fn trim_base(base: impl Into<String>) -> String {
 }
 
 /// A field of the platform's answer, or none when it is absent or empty.
-pub(crate) fn non_empty(value: Option<String>) -> Option<std::sync::Arc<str>> {
-    value.filter(|value| !value.is_empty()).map(Into::into)
+pub(crate) fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|value| !value.is_empty())
 }

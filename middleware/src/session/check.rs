@@ -4,9 +4,8 @@
 
 use std::sync::Arc;
 
-use cookie::Cookie;
 use http::header::{AUTHORIZATION, COOKIE};
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 use silent_login_catalog::SilentLoginCode;
 
 use super::{KeyRing, OpenedSessions, Session, MAX_TOKEN_BYTES, OPENED_SESSIONS};
@@ -66,10 +65,11 @@ impl SessionCheck {
         &self,
         headers: &HeaderMap,
         cookie_name: &str,
-    ) -> Result<Session, LoginError> {
+    ) -> Result<Arc<Session>, LoginError> {
         let session = self.open(headers, cookie_name)?;
         self.tenants.check(&session.identity)?;
-        self.check_revocation(session)
+        self.check_revocation(&session)?;
+        Ok(session)
     }
 
     /// The session of a request on its seal, audience and expiry alone: what logout needs to
@@ -78,7 +78,7 @@ impl SessionCheck {
         &self,
         headers: &HeaderMap,
         cookie_name: &str,
-    ) -> Result<Session, LoginError> {
+    ) -> Result<Arc<Session>, LoginError> {
         let now = now_ms();
         if let Some(opened) = opened_bearer(headers).and_then(|token| self.opened.get(token, now)) {
             return opened;
@@ -92,19 +92,19 @@ impl SessionCheck {
         self.keys.seal(session, &self.audience)
     }
 
-    fn check_revocation(&self, session: Session) -> Result<Session, LoginError> {
+    fn check_revocation(&self, session: &Session) -> Result<(), LoginError> {
         match self
             .store
             .is_revoked(&session.id, &session.identity, session.issued_at_ms)
         {
-            Ok(false) => Ok(session),
+            Ok(false) => Ok(()),
             Ok(true) => Err(LoginError::new(SilentLoginCode::SessionRevoked)),
             Err(error) => {
                 crate::metrics::store_failure("is_revoked");
                 match self.policy {
                     RevocationPolicy::FailOpen => {
                         tracing::warn!(%error, "revocation check unavailable; accepting the session (fail open)");
-                        Ok(session)
+                        Ok(())
                     }
                     RevocationPolicy::FailClosed => {
                         Err(LoginError::new(SilentLoginCode::StoreUnavailable)
@@ -120,7 +120,7 @@ impl SessionCheck {
 /// validating the whole header: a token found in the opened sessions is byte for byte one that
 /// [`session_token`] accepted before, and header values hold no other whitespace than spaces and
 /// tabs. Anything else (and every miss) takes the full reading.
-pub(super) fn opened_bearer(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn opened_bearer(headers: &HeaderMap) -> Option<&[u8]> {
     let value = headers.get(AUTHORIZATION)?.as_bytes();
     if value.len() > MAX_TOKEN_BYTES + 16 {
         return None;
@@ -132,7 +132,36 @@ pub(super) fn opened_bearer(headers: &HeaderMap) -> Option<&str> {
     let blank = |byte: &u8| *byte == b' ' || *byte == b'\t';
     let start = token.iter().position(|byte| !blank(byte))?;
     let end = token.iter().rposition(|byte| !blank(byte))? + 1;
-    std::str::from_utf8(&token[start..end]).ok()
+    Some(&token[start..end])
+}
+
+/// What `HeaderValue::to_str` answers (text: visible ASCII, space and tab), checked without
+/// stopping at the first odd byte so that the check runs over whole vectors: session headers
+/// are hundreds of bytes long and read on every request.
+fn header_text(value: &HeaderValue) -> Option<&str> {
+    let bytes = value.as_bytes();
+    let text = bytes.iter().fold(true, |text, &byte| {
+        text & ((b' '..=b'~').contains(&byte) | (byte == b'\t'))
+    });
+    if text {
+        std::str::from_utf8(bytes).ok()
+    } else {
+        None
+    }
+}
+
+/// The value of the first pair named `name` in a `Cookie` header (RFC 6265 section 5.4: pairs
+/// split on `;`, at the first `=`, spaces and tabs around name and value dropped), surrounding
+/// double quotes dropped; a value empty once unquoted (`sid=""`) is no token and the next pair is
+/// read. Session tokens are cookie-safe as they are (base64 and dots), so nothing is decoded —
+/// reading one value needs none of the attribute parsing of a `Set-Cookie`.
+fn cookie_value<'t>(text: &'t str, name: &str) -> Option<&'t str> {
+    let blank = [' ', '\t'];
+    text.split(';').find_map(|pair| {
+        let (pair_name, value) = pair.split_once('=')?;
+        let value = value.trim_matches(blank).trim_matches('"');
+        (pair_name.trim_matches(blank) == name && !value.is_empty()).then_some(value)
+    })
 }
 
 pub(super) fn session_token<'h>(
@@ -148,7 +177,7 @@ pub(super) fn session_token<'h>(
                 )),
             );
         }
-        let text = value.to_str().map_err(|_| {
+        let text = header_text(value).ok_or_else(|| {
             LoginError::new(SilentLoginCode::SessionInvalid).with_detail(Detail::new(
                 "the Authorization header is not ASCII",
                 "Authorization 请求头含有非 ASCII 字符",
@@ -171,16 +200,10 @@ pub(super) fn session_token<'h>(
                 )),
             );
         }
-        let Ok(text) = value.to_str() else { continue };
-        // Session tokens are cookie-safe as they are (base64 and dots), so no decoding.
-        // A value that is empty once unquoted (`sid=""`) is no token: the next one is read.
-        let token = Cookie::split_parse(text)
-            .flatten()
-            .filter(|cookie| cookie.name() == cookie_name)
-            .filter_map(|cookie| cookie.value_raw())
-            .map(|token| token.trim_matches('"'))
-            .find(|token| !token.is_empty());
-        if let Some(token) = token {
+        let Some(text) = header_text(value) else {
+            continue;
+        };
+        if let Some(token) = cookie_value(text, cookie_name) {
             return Ok(token);
         }
     }

@@ -189,9 +189,9 @@ impl KeyRing {
     /// ```
     /// # use silent_login::{KeyRing, SessionKey};
     /// let ring = KeyRing::new(SessionKey::generate());
-    /// # let session = silent_login::Session { id: "sid".into(), identity: silent_login::Identity {
+    /// # let session = silent_login::Session { id: "sid".into(), identity: silent_login::Identity::new(silent_login::IdentityFields {
     /// #     provider: silent_login::ProviderKind::Feishu, user_id: "ou_1".into(), union_id: None, open_id: None,
-    /// #     name: None, tenant: None, is_admin: false, extra: Default::default() },
+    /// #     name: None, tenant: None, is_admin: false, extra: Default::default() }),
     /// #     issued_at_ms: 1, expires_at_ms: u64::MAX };
     /// let token = ring.seal(&session, "feishu:cli_a1");
     /// assert!(ring.unseal(&token, "feishu:cli_a1", 2).is_ok());
@@ -304,12 +304,12 @@ mod tests {
     use super::*;
 
     const APP: &str = "dingtalk:dingapp";
-    use crate::identity::{Identity, ProviderKind};
+    use crate::identity::{Identity, IdentityFields, ProviderKind};
 
     fn session(expires_at_ms: u64) -> Session {
         Session {
             id: "sid".into(),
-            identity: Identity {
+            identity: Identity::new(IdentityFields {
                 provider: ProviderKind::DingTalk,
                 user_id: "alice".into(),
                 union_id: None,
@@ -318,7 +318,7 @@ mod tests {
                 tenant: Some("corp".into()),
                 is_admin: false,
                 extra: Default::default(),
-            },
+            }),
             issued_at_ms: 1,
             expires_at_ms,
         }

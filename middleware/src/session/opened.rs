@@ -4,8 +4,11 @@
 //! caller on every request as before.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use quick_cache::sync::Cache;
+use quick_cache::Equivalent;
 use silent_login_catalog::SilentLoginCode;
 
 use super::{KeyRing, Session};
@@ -14,8 +17,42 @@ use crate::error::LoginError;
 /// How many opened sessions a process keeps (about 1 KiB each).
 pub(crate) const OPENED_SESSIONS: usize = 10_000;
 
+/// How many bytes at the end of a token are hashed. A token ends in its AES-GCM tag, which
+/// differs between any two sealings, so the tail spreads tokens as well as the whole would;
+/// equality still compares every byte, so a token that only shares the tail is not taken.
+const HASHED_TAIL: usize = 32;
+
+fn hash_tail<H: Hasher>(token: &[u8], state: &mut H) {
+    token[token.len().saturating_sub(HASHED_TAIL)..].hash(state);
+}
+
+/// A kept token, as its bytes.
+#[derive(PartialEq, Eq)]
+struct Kept(Box<[u8]>);
+
+impl Hash for Kept {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_tail(&self.0, state);
+    }
+}
+
+/// A presented token, looked up without copying it.
+struct Presented<'t>(&'t [u8]);
+
+impl Hash for Presented<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_tail(self.0, state);
+    }
+}
+
+impl Equivalent<Kept> for Presented<'_> {
+    fn equivalent(&self, key: &Kept) -> bool {
+        *self.0 == *key.0
+    }
+}
+
 pub(crate) struct OpenedSessions {
-    cache: Cache<String, Session>,
+    cache: Cache<Kept, Arc<Session>>,
 }
 
 impl fmt::Debug for OpenedSessions {
@@ -35,12 +72,16 @@ impl OpenedSessions {
 
     /// The session `token` opened before, unless it expired since; `None` when it was not opened
     /// here (or was forgotten).
-    pub(crate) fn get(&self, token: &str, now_ms: u64) -> Option<Result<Session, LoginError>> {
-        let session = self.cache.get(token)?;
+    pub(crate) fn get(
+        &self,
+        token: &[u8],
+        now_ms: u64,
+    ) -> Option<Result<Arc<Session>, LoginError>> {
+        let session = self.cache.get(&Presented(token))?;
         if now_ms < session.expires_at_ms {
             return Some(Ok(session));
         }
-        self.cache.remove(token);
+        self.cache.remove(&Presented(token));
         Some(Err(LoginError::new(SilentLoginCode::SessionExpired)))
     }
 
@@ -52,12 +93,13 @@ impl OpenedSessions {
         token: &str,
         audience: &str,
         now_ms: u64,
-    ) -> Result<Session, LoginError> {
-        if let Some(opened) = self.get(token, now_ms) {
+    ) -> Result<Arc<Session>, LoginError> {
+        if let Some(opened) = self.get(token.as_bytes(), now_ms) {
             return opened;
         }
-        let session = keys.unseal(token, audience, now_ms)?;
-        self.cache.insert(token.to_owned(), session.clone());
+        let session = Arc::new(keys.unseal(token, audience, now_ms)?);
+        self.cache
+            .insert(Kept(token.as_bytes().into()), Arc::clone(&session));
         Ok(session)
     }
 }
@@ -65,7 +107,7 @@ impl OpenedSessions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::{Identity, ProviderKind};
+    use crate::identity::{Identity, IdentityFields, ProviderKind};
     use crate::session::SessionKey;
 
     const APP: &str = "feishu:cli_app";
@@ -73,7 +115,7 @@ mod tests {
     fn session(expires_at_ms: u64) -> Session {
         Session {
             id: "sid".into(),
-            identity: Identity {
+            identity: Identity::new(IdentityFields {
                 provider: ProviderKind::Feishu,
                 user_id: "ou_alice".into(),
                 union_id: None,
@@ -82,7 +124,7 @@ mod tests {
                 tenant: None,
                 is_admin: false,
                 extra: Default::default(),
-            },
+            }),
             issued_at_ms: 1,
             expires_at_ms,
         }

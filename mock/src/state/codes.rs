@@ -25,7 +25,9 @@ const ACCESS_CODE_LIFETIME: Duration = Duration::from_secs(3 * 60);
 /// (<https://open.feishu.cn/document/authentication-management/access-token/refresh-user-access-token>).
 const OFFLINE_ACCESS: &str = "offline_access";
 
-/// Above this many codes, taking one first sweeps out the expired ones.
+/// Above this many codes, taking one first sweeps out the expired ones; the next sweep waits
+/// until there are twice as many as the sweep left, so a load of live codes is not scanned at
+/// every exchange.
 const SWEEP_ABOVE: usize = 4096;
 
 /// A minted front-end code.
@@ -53,6 +55,8 @@ impl IssuedCode {
 pub(super) struct Codes {
     codes: HashMap<String, IssuedCode>,
     minted: HashMap<CodeKind, u64>,
+    /// Above this many codes the next take sweeps (0: [`SWEEP_ABOVE`]).
+    sweep_above: usize,
 }
 
 impl Codes {
@@ -98,8 +102,9 @@ impl Codes {
         code: &str,
     ) -> Option<IssuedCode> {
         // Sweeping every call would make each exchange scan every minted code.
-        if self.codes.len() > SWEEP_ABOVE {
+        if self.codes.len() > self.sweep_above.max(SWEEP_ABOVE) {
             self.codes.retain(|_, c| c.expires_at > now);
+            self.sweep_above = self.codes.len() * 2;
         }
         match self.codes.get(code) {
             Some(c) if c.expires_at <= now => {

@@ -27,6 +27,9 @@ pub(super) enum CodeFate {
 pub(super) struct CodeLedger {
     minted: HashMap<String, Instant>,
     used: HashSet<String>,
+    /// Above this many the next mint sweeps (0: [`SWEEP_ABOVE`]); twice what the last sweep
+    /// left, so minting many codes within the hour does not scan them all at every mint.
+    sweep_above: usize,
 }
 
 // Hand-written so that no code reaches a Debug print of the state.
@@ -41,7 +44,7 @@ impl fmt::Debug for CodeLedger {
 
 impl CodeLedger {
     pub(super) fn minted(&mut self, now: Instant, code: &str) {
-        if self.minted.len() > SWEEP_ABOVE {
+        if self.minted.len() > self.sweep_above.max(SWEEP_ABOVE) {
             let forgotten: Vec<String> = self
                 .minted
                 .iter()
@@ -52,6 +55,7 @@ impl CodeLedger {
                 self.minted.remove(&code);
                 self.used.remove(&code);
             }
+            self.sweep_above = self.minted.len() * 2;
         }
         self.minted.insert(code.to_owned(), now);
     }

@@ -148,7 +148,7 @@ fn grpc(uri: &str, headers: &[(&str, &str)]) -> Request<Full<Bytes>> {
 }
 
 fn alice() -> Identity {
-    Identity {
+    Identity::new(crate::IdentityFields {
         provider: ProviderKind::DingTalk,
         user_id: "alice".into(),
         union_id: Some("union-alice".into()),
@@ -157,7 +157,7 @@ fn alice() -> Identity {
         tenant: Some("dingcorp".into()),
         is_admin: false,
         extra: Default::default(),
-    }
+    })
 }
 
 /// A session of alice for the next hour.
@@ -236,7 +236,7 @@ async fn a_login_the_platform_vouches_for_opens_a_session_the_next_request_carri
     let answer = send(&layer, next).await;
     assert_eq!(answer.status, StatusCode::OK);
     let identity = answer.extensions().get::<Identity>().unwrap();
-    assert_eq!(&*identity.user_id, demo::ALICE);
+    assert_eq!(identity.user_id, demo::ALICE);
     assert_eq!(identity.tenant.as_deref(), Some(demo::DINGTALK_CORP_ID));
 }
 
@@ -543,13 +543,13 @@ async fn a_grpc_login_runs_the_method_with_the_identity_and_returns_the_session_
         headers.get(GRPC_AUTH_CODE).is_none(),
         "the code is not passed on"
     );
-    assert_eq!(&*extensions.get::<Identity>().unwrap().user_id, demo::BOB);
+    assert_eq!(extensions.get::<Identity>().unwrap().user_id, demo::BOB);
     assert!(extensions.get::<SessionInfo>().is_some());
     let token = answer.header(GRPC_SESSION_TOKEN);
     let opened = ring
         .unseal(token, DEMO_APP, crate::store::now_ms())
         .unwrap();
-    assert_eq!(&*opened.identity.user_id, demo::BOB);
+    assert_eq!(opened.identity.user_id, demo::BOB);
     assert!(
         answer.set_cookies().is_empty(),
         "gRPC clients get no cookie"

@@ -107,7 +107,7 @@ fn real_token() -> String {
     let now = now_ms();
     seal(&Session {
         id: "0123456789abcdef0123456789abcdef".into(),
-        identity: Identity {
+        identity: Identity::new(crate::IdentityFields {
             provider: ProviderKind::DingTalk,
             user_id: "alice".into(),
             union_id: Some("union-alice".into()),
@@ -116,7 +116,7 @@ fn real_token() -> String {
             tenant: Some("corp".into()),
             is_admin: false,
             extra: Default::default(),
-        },
+        }),
         issued_at_ms: now,
         expires_at_ms: now + 3_600_000,
     })

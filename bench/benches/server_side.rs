@@ -1,0 +1,125 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! CPU per protected request on the server side alone: the router called with
+//! `tower::ServiceExt::oneshot` on one thread (no sockets, no HTTP parsing, no client), bare
+//! axum vs the same router behind the layer (bearer token, cookie) and behind a layer that does
+//! nothing (what any `Router::layer` costs in axum's boxing). Rounds alternate; the medians are
+//! printed in nanoseconds per request.
+//!
+//! `cargo bench -p silent-login-bench --bench server_side` (`BENCH_REQUESTS`, `BENCH_ROUNDS`)
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::Router;
+use http::Request;
+use http_body_util::BodyExt;
+use silent_login_bench::{StoreKind, USER};
+use silent_login_mock::{demo, MintCode, MockPlatform};
+use tower::ServiceExt;
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn get(app: &Router, header: (&str, &str)) -> usize {
+    let request = Request::get("/api/me")
+        .header(header.0, header.1)
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .len()
+}
+
+/// Nanoseconds per request over `requests` sequential requests.
+async fn round(app: &Router, header: (&str, &str), requests: usize) -> f64 {
+    let started = Instant::now();
+    let mut length = 0;
+    for _ in 0..requests {
+        length += get(app, header).await;
+    }
+    assert_eq!(
+        length,
+        requests * USER.len(),
+        "every request answered {USER}"
+    );
+    started.elapsed().as_nanos() as f64 / requests as f64
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    let requests = env_or("BENCH_REQUESTS", 200_000);
+    let rounds = env_or("BENCH_ROUNDS", 7);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mock = MockPlatform::builder().demo().start().await.unwrap();
+        let platform = mock.base_url();
+        let bare: Router = silent_login_bench::bare().with_state(());
+        let noop: Router = silent_login_bench::bare()
+            .layer(tower::layer::util::Identity::new())
+            .with_state(());
+        let layer: Router = silent_login_bench::layer(&platform, StoreKind::Memory, None)
+            .await
+            .unwrap()
+            .with_state(());
+        let code = mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap();
+        let login = Request::post("/api/login")
+            .header("content-type", "application/json")
+            .body(Body::from(format!(r#"{{"tmp_auth_code":"{code}"}}"#)))
+            .unwrap();
+        let response = layer.clone().oneshot(login).await.unwrap();
+        let cookie = response.headers()["set-cookie"].to_str().unwrap();
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let bearer = format!("Bearer {}", body["token"].as_str().unwrap());
+
+        let runs: [(&str, &Router, (&str, &str)); 4] = [
+            ("bare axum", &bare, ("authorization", &bearer)),
+            (
+                "a layer that does nothing",
+                &noop,
+                ("authorization", &bearer),
+            ),
+            ("layer, bearer token", &layer, ("authorization", &bearer)),
+            ("layer, cookie", &layer, ("cookie", &cookie)),
+        ];
+        // Under a deterministic profiler (valgrind): one variant, no warm-up rounds.
+        if let Ok(only) = std::env::var("BENCH_ONLY") {
+            let (name, app, header) = runs[only.parse::<usize>().unwrap()];
+            let time = round(app, header, requests).await;
+            println!("{name}: {time:.0} ns per request");
+            return;
+        }
+        let mut times = vec![Vec::new(); runs.len()];
+        for (_, app, header) in &runs {
+            round(app, *header, requests / 10).await;
+        }
+        for _ in 0..rounds {
+            for (index, (_, app, header)) in runs.iter().enumerate() {
+                times[index].push(round(app, *header, requests).await);
+            }
+        }
+        println!("server side, ns per GET /api/me (median of {rounds} rounds of {requests}):");
+        let bare = median(&mut times[0].clone());
+        for (index, (name, _, _)) in runs.iter().enumerate() {
+            let time = median(&mut times[index]);
+            println!("  {name:<28} {time:>7.0}   (+{:.0})", time - bare);
+        }
+    });
+}
