@@ -2,8 +2,8 @@
 # What the layer costs, measured the way servers are measured: release binaries of one
 # `GET /api/me` handler (bench/), the server pinned to one CPU, wrk pinned to the other.
 #
-#   1. Protected requests, in alternating rounds: bare axum, axum-login + tower-sessions
-#      (MemoryStore), SilentLoginLayer with a bearer token and with the cookie (MemoryStore),
+#   1. Protected requests, each server's run between two runs of bare axum: axum-login +
+#      tower-sessions (MemoryStore), SilentLoginLayer with a bearer token and with the cookie (MemoryStore),
 #      and with a bearer token on RedisStore. Every session comes from a real login (the layer
 #      against the emulator, axum-login through its login route). Prints each round and the
 #      median ratio of each to bare axum (goal: layer >= 0.95).
@@ -15,17 +15,17 @@
 #
 # The emulator (and Redis) share the load generator's CPU: the server has its own.
 #
-# Environment: BENCH_ROUNDS (7), BENCH_DURATION (seconds per run, 4), BENCH_CONNECTIONS (32),
-# BENCH_LOGINS (codes minted per side of a login round, 50000), BENCH_PORT (first of 6 ports, 47100),
+# Environment: BENCH_ROUNDS (9), BENCH_DURATION (seconds per run, 2), BENCH_CONNECTIONS (32),
+# BENCH_LOGINS (codes minted per side of a login round, 40000), BENCH_PORT (first of 6 ports, 47100),
 # BENCH_ONLY (`protected`, `logins` or `flood`: one part only). Needs 2 CPUs; installs wrk and
 # redis-server (Debian/Ubuntu packages) when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=${BENCH_ROUNDS:-7}
-DURATION=${BENCH_DURATION:-4}
+ROUNDS=${BENCH_ROUNDS:-9}
+DURATION=${BENCH_DURATION:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
-LOGINS=${BENCH_LOGINS:-50000}
+LOGINS=${BENCH_LOGINS:-40000}
 PORT=${BENCH_PORT:-47100}
 ONLY=${BENCH_ONLY:-all}
 case "$ONLY" in all | protected | logins | flood) ;; *)
@@ -173,33 +173,41 @@ if [ "$ONLY" = all ] || [ "$ONLY" = protected ]; then
     load -t1 -c"$CONNECTIONS" -d2s -H "$header" "http://127.0.0.1:$port/api/me" # warm-up
   done
 
-  echo "== protected GET /api/me: $ROUNDS rounds, ${DURATION}s each, $CONNECTIONS connections, requests/s (ratio to bare) =="
-  printf '%-6s' round
-  for run in "${runs[@]}"; do printf ' %24s' "${run%%|*}"; done
+  echo "== protected GET /api/me: $ROUNDS rounds, ${DURATION}s runs, $CONNECTIONS connections =="
+  echo "   each server runs between two runs of bare axum and is divided by their mean, so the"
+  echo "   machine's drift hits both sides of every ratio; requests/s (ratio to bare axum)"
+  printf '%-6s %9s' round bare
+  for run in "${runs[@]:1}"; do printf ' %24s' "${run%%|*}"; done
   echo
   declare -A ratios=()
+  run_one() {
+    IFS='|' read -r name port header <<<"${runs[$1]}"
+    load -t1 -c"$CONNECTIONS" -d"${DURATION}s" -H "$header" "http://127.0.0.1:$port/api/me"
+    no_refusals "$name"
+    rate
+  }
   for round in $(seq 1 "$ROUNDS"); do
-    # Alternate the order every round so drift hits every server alike.
-    order=()
-    if ((round % 2)); then order=(0 1 2 3 4); else order=(4 3 2 1 0); fi
+    # Alternate the order every round as well.
+    if ((round % 2)); then order=(1 2 3 4); else order=(4 3 2 1); fi
     declare -A rates=()
+    bares=()
+    before=$(run_one 0)
+    bares+=("$before")
     for index in "${order[@]}"; do
-      IFS='|' read -r name port header <<<"${runs[$index]}"
-      load -t1 -c"$CONNECTIONS" -d"${DURATION}s" -H "$header" "http://127.0.0.1:$port/api/me"
-      no_refusals "$name"
-      rates[$index]=$(rate)
+      rates[$index]=$(run_one "$index")
+      after=$(run_one 0)
+      bares+=("$after")
+      ratios[$index]+="$(awk -v v="${rates[$index]}" -v a="$before" -v b="$after" 'BEGIN { printf "%.3f", 2 * v / (a + b) }') "
+      before=$after
     done
-    printf '%-6s' "$round"
-    for index in "${!runs[@]}"; do
-      r=$(ratio "${rates[$index]}" "${rates[0]}")
-      ratios[$index]+="$r "
-      printf ' %16.0f (%5s)' "${rates[$index]}" "$r"
+    printf '%-6s %9.0f' "$round" "$(printf '%s\n' "${bares[@]}" | median)"
+    for index in 1 2 3 4; do
+      printf ' %16.0f (%5s)' "${rates[$index]}" "$(awk '{ print $NF }' <<<"${ratios[$index]}")"
     done
     echo
   done
   echo "median ratio to bare axum:"
-  for index in "${!runs[@]}"; do
-    ((index == 0)) && continue
+  for index in 1 2 3 4; do
     printf '  %-20s %s\n' "${runs[$index]%%|*}" "$(tr ' ' '\n' <<<"${ratios[$index]}" | grep . | median)"
   done
   redis_vs_memory=""
@@ -244,7 +252,11 @@ if [ "$ONLY" = all ] || [ "$ONLY" = logins ]; then
   done
   echo "median ratio layer / raw: $(tr ' ' '\n' <<<"$login_ratios" | grep . | median)"
 
-  echo "== login latency: one connection, ${DURATION}s per side, microseconds =="
+  echo "== login latency: one connection, ${DURATION}s per side, microseconds, everything on CPU $LOAD_CPU =="
+  # One request at a time needs no second CPU, and a wake-up across CPUs costs a VM tens of
+  # microseconds: the servers join the emulator and wrk for this part.
+  taskset -a -p -c $LOAD_CPU "$PID_layer" >/dev/null
+  taskset -a -p -c $LOAD_CPU "$PID_bare" >/dev/null
   client codes --platform "$PLATFORM" --count "$LOGINS" >"$WORK/codes-raw"
   client codes --platform "$PLATFORM" --count "$LOGINS" >"$WORK/codes-layer"
   load -t1 -c1 -d"${DURATION}s" --latency -s bench/wrk/codes.lua "$EXCHANGE_URL" -- "$WORK/codes-raw" exchange
@@ -256,11 +268,14 @@ if [ "$ONLY" = all ] || [ "$ONLY" = logins ]; then
   layer50=$(latency 50) layer99=$(latency 99)
   load -t1 -c1 -d"${DURATION}s" --latency -H "Authorization: Bearer x" "http://127.0.0.1:$((PORT + 1))/api/me"
   hop50=$(latency 50) hop99=$(latency 99)
+  taskset -a -p -c $SERVER_CPU "$PID_layer" >/dev/null
+  taskset -a -p -c $SERVER_CPU "$PID_bare" >/dev/null
   printf '%-34s %8s %8s\n' "" p50 p99
   printf '%-34s %8s %8s\n' "login through the layer" "$layer50" "$layer99"
   printf '%-34s %8s %8s\n' "raw exchange (getuserinfo)" "$raw50" "$raw99"
   printf '%-34s %8s %8s\n' "bare GET round trip (the extra hop)" "$hop50" "$hop99"
   printf '%-34s %8s %8s\n' "added by a login (layer - raw)" "$((layer50 - raw50))" "$((layer99 - raw99))"
+  printf '%-34s %8s %8s\n' "... less the extra hop" "$((layer50 - raw50 - hop50))" "$((layer99 - raw99 - hop99))"
   echo
 fi
 

@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Heap allocations per request, counted exactly (dhat's counting allocator): a protected
-//! `GET /api/me` through the layer (bearer token, cookie) minus the same request on bare axum,
-//! and a login through the layer minus the raw `getuserinfo` call it makes.
+//! `GET /api/me` through the layer (bearer token, cookie) minus the same request on bare axum
+//! (and behind a layer that does nothing: what axum's `Router::layer` itself costs), and a login
+//! through the layer minus the raw `getuserinfo` call it makes.
 //!
 //! `cargo bench -p silent-login-bench --bench allocations`
 //!
@@ -94,6 +95,9 @@ fn main() {
         let platform = mock.base_url();
         // `with_state` turns the handlers into services once, as `axum::serve` does.
         let bare: Router = silent_login_bench::bare().with_state(());
+        let noop: Router = silent_login_bench::bare()
+            .layer(tower::layer::util::Identity::new())
+            .with_state(());
         let layer: Router = silent_login_bench::layer(&platform, StoreKind::Memory, None)
             .await
             .unwrap()
@@ -104,10 +108,15 @@ fn main() {
         let bearer = format!("Bearer {token}");
 
         let bare_blocks = per_request(&bare, Some(("authorization", &bearer))).await;
+        let noop_blocks = per_request(&noop, Some(("authorization", &bearer))).await;
         let bearer_blocks = per_request(&layer, Some(("authorization", &bearer))).await;
         let cookie_blocks = per_request(&layer, Some(("cookie", &cookie))).await;
         println!("allocations per protected GET /api/me ({REQUESTS} requests, server side):");
         println!("  bare axum                 {bare_blocks:>7.2}");
+        println!(
+            "  a layer that does nothing {noop_blocks:>7.2}   (+{:.2})",
+            noop_blocks - bare_blocks
+        );
         println!(
             "  layer, bearer token       {bearer_blocks:>7.2}   (+{:.2})",
             bearer_blocks - bare_blocks

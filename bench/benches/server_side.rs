@@ -5,7 +5,8 @@
 //! nothing (what any `Router::layer` costs in axum's boxing). Rounds alternate; the medians are
 //! printed in nanoseconds per request.
 //!
-//! `cargo bench -p silent-login-bench --bench server_side` (`BENCH_REQUESTS`, `BENCH_ROUNDS`)
+//! `cargo bench -p silent-login-bench --bench server_side` (`BENCH_REQUESTS`, `BENCH_ROUNDS`;
+//! `BENCH_ONLY=<0..3>` runs one variant once, for `scripts/bench-instructions.sh`).
 
 use std::time::Instant;
 

@@ -40,11 +40,11 @@ impl From<&Identity> for User {
     fn from(identity: &Identity) -> Self {
         Self {
             provider: identity.provider.as_str().to_owned(),
-            user_id: identity.user_id.to_string(),
-            union_id: identity.union_id.as_deref().unwrap_or_default().to_owned(),
-            open_id: identity.open_id.as_deref().unwrap_or_default().to_owned(),
-            name: identity.name.as_deref().unwrap_or_default().to_owned(),
-            tenant: identity.tenant.as_deref().unwrap_or_default().to_owned(),
+            user_id: identity.user_id.clone(),
+            union_id: identity.union_id.clone().unwrap_or_default(),
+            open_id: identity.open_id.clone().unwrap_or_default(),
+            name: identity.name.clone().unwrap_or_default(),
+            tenant: identity.tenant.clone().unwrap_or_default(),
             is_admin: identity.is_admin,
         }
     }

@@ -13,7 +13,7 @@ use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::GovernorLayer;
 
 async fn me(user: Identity) -> String {
-    user.user_id.to_string()
+    user.user_id.clone()
 }
 
 /// The recipe, as in the README: the whole app behind the silent-login layer, and the login

@@ -27,7 +27,7 @@ fn env_or(name: &str, default: usize) -> usize {
 
 /// The one handler both servers run.
 async fn me(user: Option<Identity>) -> String {
-    user.map_or_else(|| "anonymous".to_owned(), |user| user.user_id.to_string())
+    user.map_or_else(|| "anonymous".to_owned(), |user| user.user_id.clone())
 }
 
 async fn serve(app: Router) -> String {

@@ -56,7 +56,7 @@ fn start_redis() -> (Redis, String) {
 }
 
 async fn me(user: Identity) -> String {
-    user.user_id.to_string()
+    user.user_id.clone()
 }
 
 async fn serve(mock: &MockPlatform, store: Arc<dyn Store>, keys: KeyRing) -> String {

@@ -833,8 +833,7 @@ fn forged_admin(extra: &[(&str, &str)]) -> String {
         extra: extra
             .iter()
             .map(|(key, value)| ((*key).to_owned(), Value::String((*value).to_owned())))
-            .collect::<serde_json::Map<_, _>>()
-            .into(),
+            .collect(),
     });
     serde_json::json!({ "identity": admin }).to_string()
 }
@@ -1316,7 +1315,7 @@ async fn a_flood_of_10000_random_codes_against_a_slow_platform_stays_bounded() {
                 move |axum::Extension(Stamp(at)): axum::Extension<Stamp>,
                       user: silent_login::Identity| {
                     in_layer.lock().unwrap().push(at.elapsed());
-                    async move { user.user_id.to_string() }
+                    async move { user.user_id.clone() }
                 }
             }),
         )

@@ -296,11 +296,7 @@ async fn a_wrong_secret_is_refused_as_40089_and_never_borrows_the_right_secrets_
         assert_eq!(calls(&mock, EXCHANGE), exchanges, "{store_name}");
         assert!(error.is_code_unused());
         // The code never reached the platform: the shared ledger lets it through again.
-        assert_eq!(
-            &*identity(&right, code).await.user_id,
-            "bob",
-            "{store_name}"
-        );
+        assert_eq!(identity(&right, code).await.user_id, "bob", "{store_name}");
     }
 }
 

@@ -306,11 +306,7 @@ async fn a_wrong_secret_is_refused_as_10015_and_never_borrows_the_right_secrets_
         assert_eq!(calls(&mock, TOKEN) - tokens, 1, "{store_name}: asked once");
         assert_eq!(calls(&mock, EXCHANGE), exchanges, "{store_name}");
         assert!(error.is_code_unused());
-        assert_eq!(
-            &*identity(&right, code).await.user_id,
-            "bob",
-            "{store_name}"
-        );
+        assert_eq!(identity(&right, code).await.user_id, "bob", "{store_name}");
     }
 }
 

@@ -154,13 +154,13 @@ impl DingTalk {
         }
         Ok(Identity::new(IdentityFields {
             provider: ProviderKind::DingTalk,
-            user_id: user_id.into(),
+            user_id,
             union_id: non_empty(result.unionid),
             open_id: None,
             name: non_empty(result.name),
             tenant: self.corp_id.as_deref().map(Into::into),
             is_admin: result.sys.unwrap_or(false),
-            extra: extra.into(),
+            extra,
         }))
     }
 

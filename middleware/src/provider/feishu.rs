@@ -304,13 +304,13 @@ impl Feishu {
         }
         Ok(Identity::new(IdentityFields {
             provider: self.kind,
-            user_id: user_id.into(),
+            user_id,
             union_id: non_empty(info.union_id),
-            open_id: open_id.map(Into::into),
+            open_id,
             name: non_empty(info.name),
             tenant: non_empty(info.tenant_key),
             is_admin: false,
-            extra: extra.into(),
+            extra,
         }))
     }
 

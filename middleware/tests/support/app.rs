@@ -11,7 +11,7 @@ use super::{me, serve};
 
 /// Who is calling, or `anonymous` (an `Option<Identity>` never refuses).
 async fn maybe(user: Option<Identity>) -> String {
-    user.map_or_else(|| "anonymous".to_owned(), |user| user.user_id.to_string())
+    user.map_or_else(|| "anonymous".to_owned(), |user| user.user_id.clone())
 }
 
 /// The whole identity the layer put in the request.

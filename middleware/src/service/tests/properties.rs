@@ -96,7 +96,7 @@ fn feishu_layer() -> &'static SilentLoginLayer {
 async fn inner(request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
     let mut response = Response::new(Full::default());
     match request.extensions().get::<Identity>() {
-        Some(user) => *response.body_mut() = Full::new(Bytes::from(user.user_id.to_string())),
+        Some(user) => *response.body_mut() = Full::new(Bytes::from(user.user_id.clone())),
         None => *response.status_mut() = StatusCode::IM_A_TEAPOT,
     }
     Ok(response)
