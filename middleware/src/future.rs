@@ -22,9 +22,7 @@ pin_project! {
     #[project = KindProj]
     enum Kind<F, B, E> {
         Inner { #[pin] future: F },
-        // Boxed: the layer's own answers are rare next to the inner service's, and a future
-        // as large as a response would be copied on every request.
-        Ready { response: Option<Box<Response<ResponseBody<B>>>> },
+        Ready { response: Option<Response<ResponseBody<B>>> },
         Boxed { future: BoxFuture<'static, Result<Response<ResponseBody<B>>, E>> },
     }
 }
@@ -39,7 +37,7 @@ impl<F, B, E> ResponseFuture<F, B, E> {
     pub(crate) fn ready(response: Response<ResponseBody<B>>) -> Self {
         Self {
             kind: Kind::Ready {
-                response: Some(Box::new(response)),
+                response: Some(response),
             },
         }
     }
@@ -63,7 +61,7 @@ where
                 .poll(cx)
                 .map_ok(|response| response.map(ResponseBody::theirs)),
             KindProj::Ready { response } => match response.take() {
-                Some(response) => Poll::Ready(Ok(*response)),
+                Some(response) => Poll::Ready(Ok(response)),
                 None => Poll::Pending,
             },
             KindProj::Boxed { future } => future.as_mut().poll(cx),
