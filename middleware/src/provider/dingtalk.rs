@@ -7,8 +7,7 @@ use serde_json::Value;
 use silent_login_catalog::DingTalkCode;
 
 use super::{
-    already_presented, garbled, non_empty, timed, trim_base, with_app_token, ExchangeFuture,
-    Provider,
+    already_presented, garbled, timed, trim_base, with_app_token, ExchangeFuture, Provider,
 };
 use crate::error::{Detail, Error, LoginError, Upstream};
 use crate::identity::{Identity, IdentityFields, ProviderKind};
@@ -155,10 +154,10 @@ impl DingTalk {
         Ok(Identity::new(IdentityFields {
             provider: ProviderKind::DingTalk,
             user_id,
-            union_id: non_empty(result.unionid),
+            union_id: result.unionid.filter(|id| !id.is_empty()),
             open_id: None,
-            name: non_empty(result.name),
-            tenant: self.corp_id.as_deref().map(Into::into),
+            name: result.name.filter(|name| !name.is_empty()),
+            tenant: self.corp_id.clone(),
             is_admin: result.sys.unwrap_or(false),
             extra,
         }))

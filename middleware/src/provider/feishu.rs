@@ -9,8 +9,8 @@ use serde_json::Value;
 use silent_login_catalog::FeishuCode;
 
 use super::{
-    already_presented, garbled, non_empty, timed, trim_base, with_app_token, ExchangeFuture,
-    Exchanged, GrantFuture, Provider, RefreshFuture, UserGrant,
+    already_presented, garbled, timed, trim_base, with_app_token, ExchangeFuture, Exchanged,
+    GrantFuture, Provider, RefreshFuture, UserGrant,
 };
 use crate::error::{Detail, Error, LoginError, Upstream};
 use crate::identity::{Identity, IdentityFields, ProviderKind};
@@ -305,10 +305,10 @@ impl Feishu {
         Ok(Identity::new(IdentityFields {
             provider: self.kind,
             user_id,
-            union_id: non_empty(info.union_id),
+            union_id: info.union_id.filter(|id| !id.is_empty()),
             open_id,
-            name: non_empty(info.name),
-            tenant: non_empty(info.tenant_key),
+            name: info.name.filter(|name| !name.is_empty()),
+            tenant: info.tenant_key.filter(|key| !key.is_empty()),
             is_admin: false,
             extra,
         }))

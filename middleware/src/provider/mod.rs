@@ -187,8 +187,3 @@ pub(crate) fn trim_base(base: impl Into<String>) -> String {
     }
     base
 }
-
-/// A field of the platform's answer, or none when it is absent or empty.
-pub(crate) fn non_empty(value: Option<String>) -> Option<String> {
-    value.filter(|value| !value.is_empty())
-}
