@@ -289,7 +289,8 @@ if [ "$ONLY" = all ] || [ "$ONLY" = flood ]; then
     after=$(ticks "$PID_layer")
     exchanged=$(($(client exchanges --platform "$PLATFORM") - exchanged))
     total=$(requests)
-    ok=$((total - $(refused || echo 0)))
+    refusals=$(refused)
+    ok=$((total - ${refusals:-0}))
     printf 'round %s: %8.0f refusals/s, %5.1f us of server CPU each; %s sent to the platform (40078), %s refused at the cap\n' \
       "$round" "$(rate)" "$(awk -v t=$((after - before)) -v hz="$TICK" -v n="$total" 'BEGIN { print t * 1000000 / hz / n }')" \
       "$exchanged" "$((total - exchanged))"
