@@ -60,25 +60,6 @@ async fn per_request(app: &Router, header: Option<(&str, &str)>) -> f64 {
     (blocks() - before) as f64 / REQUESTS as f64
 }
 
-async fn login(app: &Router, code: &str) -> (String, String) {
-    let request = Request::post("/api/login")
-        .header("content-type", "application/json")
-        .body(Body::from(format!(r#"{{"tmp_auth_code":"{code}"}}"#)))
-        .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), 200, "login refused");
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    (body["token"].as_str().unwrap().to_owned(), cookie)
-}
-
 fn main() {
     let _profiler = dhat::Profiler::builder().testing().build();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -104,7 +85,9 @@ fn main() {
             .with_state(());
 
         let mint = || mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap();
-        let (token, cookie) = login(&layer, &mint()).await;
+        let (token, cookie) = silent_login_bench::login_in_process(&layer, &mint())
+            .await
+            .unwrap();
         let bearer = format!("Bearer {token}");
 
         let bare_blocks = per_request(&bare, Some(("authorization", &bearer))).await;
@@ -130,24 +113,16 @@ fn main() {
         let codes: Vec<String> = (0..LOGINS).map(|_| mint()).collect();
         let before = blocks();
         for code in &codes {
-            login(&layer, code).await;
+            silent_login_bench::login_in_process(&layer, code)
+                .await
+                .unwrap();
         }
         let login_blocks = (blocks() - before) as f64 / LOGINS as f64;
         let client = reqwest::Client::new();
         let exchange = format!("{platform}/topapi/v2/user/getuserinfo");
-        let answer: serde_json::Value = client
-            .get(format!("{platform}/gettoken"))
-            .query(&[
-                ("appkey", demo::DINGTALK_APP_KEY),
-                ("appsecret", demo::DINGTALK_APP_SECRET),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
+        let app_token = silent_login_bench::app_token(&client, &platform)
             .await
             .unwrap();
-        let app_token = answer["access_token"].as_str().unwrap().to_owned();
         let codes: Vec<String> = (0..LOGINS).map(|_| mint()).collect();
         let before = blocks();
         for code in &codes {

@@ -79,16 +79,10 @@ fn main() {
             .unwrap()
             .with_state(());
         let code = mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap();
-        let login = Request::post("/api/login")
-            .header("content-type", "application/json")
-            .body(Body::from(format!(r#"{{"tmp_auth_code":"{code}"}}"#)))
+        let (token, cookie) = silent_login_bench::login_in_process(&layer, &code)
+            .await
             .unwrap();
-        let response = layer.clone().oneshot(login).await.unwrap();
-        let cookie = response.headers()["set-cookie"].to_str().unwrap();
-        let cookie = cookie.split(';').next().unwrap().to_owned();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        let bearer = format!("Bearer {}", body["token"].as_str().unwrap());
+        let bearer = format!("Bearer {token}");
 
         let runs: [(&str, &Router, (&str, &str)); 4] = [
             ("bare axum", &bare, ("authorization", &bearer)),

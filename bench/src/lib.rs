@@ -7,13 +7,20 @@
 
 use std::sync::Arc;
 
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
 use axum::routing::get;
 use axum::Router;
+use http_body_util::BodyExt;
 use silent_login::store::RedisStore;
 use silent_login::{DingTalk, Identity, SilentLoginLayer};
 use silent_login_mock::demo;
+use tower::ServiceExt;
 
 pub mod password_login;
+
+/// Why a benchmark tool gave up.
+pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 /// The user every benchmark logs in as.
 pub const USER: &str = demo::ALICE;
@@ -78,4 +85,46 @@ pub async fn layer(
     }
     layer.validate()?;
     Ok(Router::new().route("/api/me", get(me_layer)).layer(layer))
+}
+
+/// Logs in through `app` (a router behind the layer, called in process) with `code`: the
+/// session token and the cookie's `name=value`.
+pub async fn login_in_process(app: &Router, code: &str) -> Result<(String, String), Failure> {
+    let request = Request::post("/api/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(format!(r#"{{"tmp_auth_code":"{code}"}}"#)))?;
+    let response = app.clone().oneshot(request).await?;
+    if response.status() != StatusCode::OK {
+        return Err(format!("the login answered {}", response.status()).into());
+    }
+    let cookie = response
+        .headers()
+        .get(header::SET_COOKIE)
+        .ok_or("the login set no cookie")?
+        .to_str()?;
+    let cookie = cookie.split(';').next().unwrap_or_default().to_owned();
+    let body = response.into_body().collect().await?.to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&body)?;
+    let token = body["token"]
+        .as_str()
+        .ok_or("the login answered no token")?;
+    Ok((token.to_owned(), cookie))
+}
+
+/// A DingTalk app access token of the demo app, from the emulator at `platform`.
+pub async fn app_token(client: &reqwest::Client, platform: &str) -> Result<String, Failure> {
+    let answer: serde_json::Value = client
+        .get(format!("{platform}/gettoken"))
+        .query(&[
+            ("appkey", demo::DINGTALK_APP_KEY),
+            ("appsecret", demo::DINGTALK_APP_SECRET),
+        ])
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = answer["access_token"]
+        .as_str()
+        .ok_or("the emulator answered no access_token")?;
+    Ok(token.to_owned())
 }

@@ -66,7 +66,7 @@ enum Command {
     },
 }
 
-type Failure = Box<dyn std::error::Error + Send + Sync>;
+use silent_login_bench::Failure;
 
 async fn mint(client: &reqwest::Client, platform: &str) -> Result<String, Failure> {
     let answer: serde_json::Value = client
@@ -169,20 +169,10 @@ async fn main() -> Result<(), Failure> {
             println!("{}", calls.as_u64().unwrap_or(0));
         }
         Command::AppToken { platform } => {
-            let answer: serde_json::Value = client
-                .get(format!("{platform}/gettoken"))
-                .query(&[
-                    ("appkey", demo::DINGTALK_APP_KEY),
-                    ("appsecret", demo::DINGTALK_APP_SECRET),
-                ])
-                .send()
-                .await?
-                .json()
-                .await?;
-            let token = answer["access_token"]
-                .as_str()
-                .ok_or("the emulator answered no access_token")?;
-            println!("{token}");
+            println!(
+                "{}",
+                silent_login_bench::app_token(&client, &platform).await?
+            );
         }
     }
     Ok(())

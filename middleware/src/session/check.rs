@@ -5,13 +5,16 @@
 use std::sync::Arc;
 
 use http::header::{AUTHORIZATION, COOKIE};
-use http::{HeaderMap, HeaderValue};
+use http::HeaderMap;
 use silent_login_catalog::SilentLoginCode;
 
 use super::{KeyRing, OpenedSessions, Session, MAX_TOKEN_BYTES, OPENED_SESSIONS};
 use crate::error::{Detail, LoginError};
 use crate::identity::AllowedTenants;
 use crate::store::{now_ms, Store};
+
+/// The largest `Authorization` header read: `Bearer `, a token, a little whitespace.
+const MAX_AUTHORIZATION: usize = MAX_TOKEN_BYTES + 16;
 
 /// The largest `Cookie` header read; a browser's whole jar for one site is far smaller.
 const MAX_COOKIE_HEADER: usize = 16 * 1024;
@@ -122,7 +125,7 @@ impl SessionCheck {
 /// tabs. Anything else (and every miss) takes the full reading.
 pub(super) fn opened_bearer(headers: &HeaderMap) -> Option<&[u8]> {
     let value = headers.get(AUTHORIZATION)?.as_bytes();
-    if value.len() > MAX_TOKEN_BYTES + 16 {
+    if value.len() > MAX_AUTHORIZATION {
         return None;
     }
     let (scheme, token) = value.split_at_checked(7)?;
@@ -133,21 +136,6 @@ pub(super) fn opened_bearer(headers: &HeaderMap) -> Option<&[u8]> {
     let start = token.iter().position(|byte| !blank(byte))?;
     let end = token.iter().rposition(|byte| !blank(byte))? + 1;
     Some(&token[start..end])
-}
-
-/// What `HeaderValue::to_str` answers (text: visible ASCII, space and tab), checked without
-/// stopping at the first odd byte so that the check runs over whole vectors: session headers
-/// are hundreds of bytes long and read on every request.
-fn header_text(value: &HeaderValue) -> Option<&str> {
-    let bytes = value.as_bytes();
-    let text = bytes.iter().fold(true, |text, &byte| {
-        text & ((b' '..=b'~').contains(&byte) | (byte == b'\t'))
-    });
-    if text {
-        std::str::from_utf8(bytes).ok()
-    } else {
-        None
-    }
 }
 
 /// The value of the first pair named `name` in a `Cookie` header (RFC 6265 section 5.4: pairs
@@ -169,7 +157,7 @@ pub(super) fn session_token<'h>(
     cookie_name: &str,
 ) -> Result<&'h str, LoginError> {
     if let Some(value) = headers.get(AUTHORIZATION) {
-        if value.len() > MAX_TOKEN_BYTES + 16 {
+        if value.len() > MAX_AUTHORIZATION {
             return Err(
                 LoginError::new(SilentLoginCode::HeaderTooLarge).with_detail(Detail::new(
                     "the Authorization header is too large",
@@ -177,7 +165,7 @@ pub(super) fn session_token<'h>(
                 )),
             );
         }
-        let text = header_text(value).ok_or_else(|| {
+        let text = value.to_str().map_err(|_| {
             LoginError::new(SilentLoginCode::SessionInvalid).with_detail(Detail::new(
                 "the Authorization header is not ASCII",
                 "Authorization 请求头含有非 ASCII 字符",
@@ -200,9 +188,7 @@ pub(super) fn session_token<'h>(
                 )),
             );
         }
-        let Some(text) = header_text(value) else {
-            continue;
-        };
+        let Ok(text) = value.to_str() else { continue };
         if let Some(token) = cookie_value(text, cookie_name) {
             return Ok(token);
         }
