@@ -2,7 +2,8 @@
 # Instructions per protected request on the server side, counted by valgrind (callgrind):
 # deterministic where timings on a shared machine are not. Runs each variant of
 # `bench/benches/server_side.rs` (bare axum, a layer that does nothing, the layer with a bearer
-# token, with the cookie) twice — 2,000 and 12,000 requests — so start-up cancels out, and prints
+# token, with the cookie, the contract floor: a layer that only puts `Identity` and `SessionInfo`
+# in the extensions) twice — 2,000 and 12,000 requests — so start-up cancels out, and prints
 # instructions per request. Installs valgrind (Debian/Ubuntu package) when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,9 +30,9 @@ instructions() {
     2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 
-names=("bare axum" "a layer that does nothing" "layer, bearer token" "layer, cookie")
+names=("bare axum" "a layer that does nothing" "layer, bearer token" "layer, cookie" "the contract floor")
 echo "instructions per GET /api/me, server side (callgrind):"
-for variant in 0 1 2 3; do
+for variant in 0 1 2 3 4; do
   few=$(instructions $variant 2000)
   many=$(instructions $variant 12000)
   per=$(((many - few) / 10000))

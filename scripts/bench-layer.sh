@@ -5,8 +5,11 @@
 #   1. Protected requests, each server's run between two runs of bare axum: axum-login +
 #      tower-sessions (MemoryStore), SilentLoginLayer with a bearer token and with the cookie (MemoryStore),
 #      and with a bearer token on RedisStore. Every session comes from a real login (the layer
-#      against the emulator, axum-login through its login route). Prints each round and the
-#      median ratio of each to bare axum (goal: layer >= 0.95).
+#      against the emulator, axum-login through its login route). Two references beside them: a
+#      layer that does nothing (what axum's `Router::layer` costs any layer) and the contract
+#      floor (a layer that checks nothing and only puts a fixed `Identity` and `SessionInfo` in
+#      the extensions, as the layer's contract requires). Prints each round and the median ratio
+#      of each to bare axum (goal: layer >= 0.95), and of the layer to the contract floor.
 #   2. Logins: logins per second through the layer vs the emulator's raw exchange rate
 #      (`getuserinfo` with a warm app token), fresh codes for every request; then one
 #      connection at a time for the p50/p99 a login adds beyond the platform's own time.
@@ -16,7 +19,7 @@
 # The emulator (and Redis) share the load generator's CPU: the server has its own.
 #
 # Environment: BENCH_ROUNDS (9), BENCH_DURATION (seconds per run, 2), BENCH_CONNECTIONS (32),
-# BENCH_LOGINS (codes minted per side of a login round, 40000), BENCH_PORT (first of 6 ports, 47100),
+# BENCH_LOGINS (codes minted per side of a login round, 40000), BENCH_PORT (first of 8 ports, 47100),
 # BENCH_ONLY (`protected`, `logins` or `flood`: one part only). Needs 2 CPUs; installs wrk and
 # redis-server (Debian/Ubuntu packages) when they are missing.
 set -euo pipefail
@@ -102,6 +105,8 @@ start $SERVER_CPU $((PORT + 1)) bare "$BIN/bench-server" --server bare --listen 
 start $SERVER_CPU $((PORT + 2)) axumlogin "$BIN/bench-server" --server axum-login --listen "127.0.0.1:$((PORT + 2))"
 start $SERVER_CPU $((PORT + 3)) layer "$BIN/bench-server" --server layer --listen "127.0.0.1:$((PORT + 3))" --platform "$PLATFORM"
 start $SERVER_CPU $((PORT + 4)) layerredis "$BIN/bench-server" --server layer --listen "127.0.0.1:$((PORT + 4))" --platform "$PLATFORM" --store redis --redis "$REDIS"
+start $SERVER_CPU $((PORT + 6)) noop "$BIN/bench-server" --server noop-layer --listen "127.0.0.1:$((PORT + 6))"
+start $SERVER_CPU $((PORT + 7)) floor "$BIN/bench-server" --server contract-floor --listen "127.0.0.1:$((PORT + 7))"
 
 client() { taskset -c $LOAD_CPU "$BIN/bench-client" "$@"; }
 value() { sed -n "s/^$1=//p"; }
@@ -165,7 +170,10 @@ if [ "$ONLY" = all ] || [ "$ONLY" = protected ]; then
     "layer bearer|$((PORT + 3))|Authorization: Bearer $TOKEN"
     "layer cookie|$((PORT + 3))|Cookie: $COOKIE"
     "layer bearer redis|$((PORT + 4))|Authorization: Bearer $TOKEN_REDIS"
+    "no-op layer|$((PORT + 6))|Authorization: Bearer $TOKEN"
+    "contract floor|$((PORT + 7))|Authorization: Bearer $TOKEN"
   )
+  others=(1 2 3 4 5 6)
   for run in "${runs[@]}"; do
     IFS='|' read -r name port header <<<"$run"
     client expect --url "http://127.0.0.1:$port/api/me" --header "$header" --body alice ||
@@ -177,7 +185,7 @@ if [ "$ONLY" = all ] || [ "$ONLY" = protected ]; then
   echo "   each server runs between two runs of bare axum and is divided by their mean, so the"
   echo "   machine's drift hits both sides of every ratio; requests/s (ratio to bare axum)"
   printf '%-6s %9s' round bare
-  for run in "${runs[@]:1}"; do printf ' %24s' "${run%%|*}"; done
+  for run in "${runs[@]:1}"; do printf ' %18s' "${run%%|*}"; done
   echo
   declare -A ratios=()
   run_one() {
@@ -188,7 +196,7 @@ if [ "$ONLY" = all ] || [ "$ONLY" = protected ]; then
   }
   for round in $(seq 1 "$ROUNDS"); do
     # Alternate the order every round as well.
-    if ((round % 2)); then order=(1 2 3 4); else order=(4 3 2 1); fi
+    if ((round % 2)); then order=(1 2 3 4 5 6); else order=(6 5 4 3 2 1); fi
     declare -A rates=()
     bares=()
     before=$(run_one 0)
@@ -201,22 +209,25 @@ if [ "$ONLY" = all ] || [ "$ONLY" = protected ]; then
       before=$after
     done
     printf '%-6s %9.0f' "$round" "$(printf '%s\n' "${bares[@]}" | median)"
-    for index in 1 2 3 4; do
-      printf ' %16.0f (%5s)' "${rates[$index]}" "$(awk '{ print $NF }' <<<"${ratios[$index]}")"
+    for index in "${others[@]}"; do
+      printf ' %10.0f (%5s)' "${rates[$index]}" "$(awk '{ print $NF }' <<<"${ratios[$index]}")"
     done
     echo
   done
   echo "median ratio to bare axum:"
-  for index in 1 2 3 4; do
-    printf '  %-20s %s\n' "${runs[$index]%%|*}" "$(tr ' ' '\n' <<<"${ratios[$index]}" | grep . | median)"
+  for index in "${others[@]}"; do
+    printf '  %-28s %s\n' "${runs[$index]%%|*}" "$(tr ' ' '\n' <<<"${ratios[$index]}" | grep . | median)"
   done
-  redis_vs_memory=""
-  for round in $(seq 1 "$ROUNDS"); do
-    a=$(cut -d' ' -f"$round" <<<"${ratios[4]}")
-    b=$(cut -d' ' -f"$round" <<<"${ratios[2]}")
-    redis_vs_memory+="$(ratio "$a" "$b") "
-  done
-  printf '  %-20s %s\n' "redis / memory" "$(tr ' ' '\n' <<<"$redis_vs_memory" | grep . | median)"
+  # Per round, one run's ratio to bare divided by another's.
+  relative() {
+    local values=""
+    for round in $(seq 1 "$ROUNDS"); do
+      values+="$(ratio "$(cut -d' ' -f"$round" <<<"${ratios[$1]}")" "$(cut -d' ' -f"$round" <<<"${ratios[$2]}")") "
+    done
+    tr ' ' '\n' <<<"$values" | grep . | median
+  }
+  printf '  %-28s %s\n' "redis / memory" "$(relative 4 2)"
+  printf '  %-28s %s\n' "layer bearer / contract floor" "$(relative 2 6)"
   echo
 fi
 

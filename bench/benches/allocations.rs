@@ -1,8 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Heap allocations per request, counted exactly (dhat's counting allocator): a protected
 //! `GET /api/me` through the layer (bearer token, cookie) minus the same request on bare axum
-//! (and behind a layer that does nothing: what axum's `Router::layer` itself costs), and a login
-//! through the layer minus the raw `getuserinfo` call it makes.
+//! (and behind a layer that does nothing: what axum's `Router::layer` itself costs; and the
+//! contract floor: a layer that only puts `Identity` and `SessionInfo` in the extensions), and a
+//! login through the layer minus the raw `getuserinfo` call it makes.
 //!
 //! `cargo bench -p silent-login-bench --bench allocations`
 //!
@@ -76,9 +77,8 @@ fn main() {
         let platform = mock.base_url();
         // `with_state` turns the handlers into services once, as `axum::serve` does.
         let bare: Router = silent_login_bench::bare().with_state(());
-        let noop: Router = silent_login_bench::bare()
-            .layer(tower::layer::util::Identity::new())
-            .with_state(());
+        let noop: Router = silent_login_bench::noop_layer().with_state(());
+        let floor: Router = silent_login_bench::contract_floor().with_state(());
         let layer: Router = silent_login_bench::layer(&platform, StoreKind::Memory, None)
             .await
             .unwrap()
@@ -94,6 +94,7 @@ fn main() {
         let noop_blocks = per_request(&noop, Some(("authorization", &bearer))).await;
         let bearer_blocks = per_request(&layer, Some(("authorization", &bearer))).await;
         let cookie_blocks = per_request(&layer, Some(("cookie", &cookie))).await;
+        let floor_blocks = per_request(&floor, Some(("authorization", &bearer))).await;
         println!("allocations per protected GET /api/me ({REQUESTS} requests, server side):");
         println!("  bare axum                 {bare_blocks:>7.2}");
         println!(
@@ -107,6 +108,10 @@ fn main() {
         println!(
             "  layer, cookie             {cookie_blocks:>7.2}   (+{:.2})",
             cookie_blocks - bare_blocks
+        );
+        println!(
+            "  the contract floor        {floor_blocks:>7.2}   (+{:.2})",
+            floor_blocks - bare_blocks
         );
 
         // Logins: the app token is warm after the first, so each makes one upstream call.

@@ -3,10 +3,12 @@
 //! `tower::ServiceExt::oneshot` on one thread (no sockets, no HTTP parsing, no client), bare
 //! axum vs the same router behind the layer (bearer token, cookie) and behind a layer that does
 //! nothing (what any `Router::layer` costs in axum's boxing). Rounds alternate; the medians are
-//! printed in nanoseconds per request.
+//! printed in nanoseconds per request. The contract floor is a layer that checks nothing and
+//! only puts the two values the layer's contract promises (`Identity`, `SessionInfo`) in the
+//! extensions.
 //!
 //! `cargo bench -p silent-login-bench --bench server_side` (`BENCH_REQUESTS`, `BENCH_ROUNDS`;
-//! `BENCH_ONLY=<0..3>` runs one variant once, for `scripts/bench-instructions.sh`).
+//! `BENCH_ONLY=<0..4>` runs one variant once, for `scripts/bench-instructions.sh`).
 
 use std::time::Instant;
 
@@ -71,9 +73,7 @@ fn main() {
         let mock = MockPlatform::builder().demo().start().await.unwrap();
         let platform = mock.base_url();
         let bare: Router = silent_login_bench::bare().with_state(());
-        let noop: Router = silent_login_bench::bare()
-            .layer(tower::layer::util::Identity::new())
-            .with_state(());
+        let noop: Router = silent_login_bench::noop_layer().with_state(());
         let layer: Router = silent_login_bench::layer(&platform, StoreKind::Memory, None)
             .await
             .unwrap()
@@ -84,7 +84,9 @@ fn main() {
             .unwrap();
         let bearer = format!("Bearer {token}");
 
-        let runs: [(&str, &Router, (&str, &str)); 4] = [
+        let floor: Router = silent_login_bench::contract_floor().with_state(());
+
+        let runs: [(&str, &Router, (&str, &str)); 5] = [
             ("bare axum", &bare, ("authorization", &bearer)),
             (
                 "a layer that does nothing",
@@ -93,6 +95,7 @@ fn main() {
             ),
             ("layer, bearer token", &layer, ("authorization", &bearer)),
             ("layer, cookie", &layer, ("cookie", &cookie)),
+            ("the contract floor", &floor, ("authorization", &bearer)),
         ];
         // Under a deterministic profiler (valgrind): one variant, no warm-up rounds.
         if let Ok(only) = std::env::var("BENCH_ONLY") {

@@ -13,8 +13,11 @@ use axum::routing::get;
 use axum::Router;
 use http_body_util::BodyExt;
 use silent_login::store::RedisStore;
-use silent_login::{DingTalk, Identity, SilentLoginLayer};
+use silent_login::{
+    DingTalk, Identity, IdentityFields, ProviderKind, SessionInfo, SilentLoginLayer,
+};
 use silent_login_mock::demo;
+use tower::util::MapRequestLayer;
 use tower::ServiceExt;
 
 pub mod password_login;
@@ -32,6 +35,11 @@ pub enum Server {
     Bare,
     /// The handler behind axum-login with tower-sessions' `MemoryStore`.
     AxumLogin,
+    /// The bare handler behind a layer that does nothing: what any `Router::layer` costs.
+    NoopLayer,
+    /// The layer's handler behind a layer that only puts a fixed `Identity` and `SessionInfo`
+    /// in the extensions: what the layer's contract costs before any session is checked.
+    ContractFloor,
     /// The handler behind `SilentLoginLayer` (DingTalk, sessions checked by bearer or cookie).
     Layer,
 }
@@ -58,6 +66,40 @@ async fn me_layer(user: Identity) -> String {
 /// The handler alone, on bare axum.
 pub fn bare() -> Router {
     Router::new().route("/api/me", get(me_bare))
+}
+
+/// The bare handler behind `tower::layer::util::Identity`: axum boxes every route again for
+/// any layer, and this is that price alone.
+pub fn noop_layer() -> Router {
+    bare().layer(tower::layer::util::Identity::new())
+}
+
+/// The layer's handler behind a layer that checks nothing and only does what the layer's
+/// contract asks of any implementation: `Identity` and `SessionInfo` in the request's
+/// extensions (two boxed values; the fourth entry grows the map axum started).
+pub fn contract_floor() -> Router {
+    let identity = Identity::new(IdentityFields {
+        provider: ProviderKind::DingTalk,
+        user_id: USER.to_owned(),
+        union_id: None,
+        open_id: None,
+        name: None,
+        tenant: None,
+        is_admin: false,
+        extra: serde_json::Map::new(),
+    });
+    let info = SessionInfo {
+        id: Arc::from("floor"),
+        issued_at_ms: 0,
+        expires_at_ms: u64::MAX,
+    };
+    Router::new()
+        .route("/api/me", get(me_layer))
+        .layer(MapRequestLayer::new(move |mut request: Request<Body>| {
+            request.extensions_mut().insert(identity.clone());
+            request.extensions_mut().insert(info.clone());
+            request
+        }))
 }
 
 /// The handler behind axum-login + tower-sessions (`MemoryStore`); `POST /login` logs `alice` in.

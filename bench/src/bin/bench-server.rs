@@ -32,6 +32,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = match args.server {
         Server::Bare => silent_login_bench::bare(),
         Server::AxumLogin => silent_login_bench::axum_login(),
+        Server::NoopLayer => silent_login_bench::noop_layer(),
+        Server::ContractFloor => silent_login_bench::contract_floor(),
         Server::Layer => {
             let platform = args
                 .platform

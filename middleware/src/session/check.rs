@@ -129,7 +129,7 @@ pub(super) fn opened_bearer(headers: &HeaderMap) -> Option<&[u8]> {
         return None;
     }
     let (scheme, token) = value.split_at_checked(7)?;
-    if !scheme.eq_ignore_ascii_case(b"bearer ") {
+    if scheme != b"Bearer " && !scheme.eq_ignore_ascii_case(b"bearer ") {
         return None;
     }
     let blank = |byte: &u8| *byte == b' ' || *byte == b'\t';

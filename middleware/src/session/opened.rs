@@ -17,13 +17,18 @@ use crate::error::LoginError;
 /// How many opened sessions a process keeps (about 1 KiB each).
 pub(crate) const OPENED_SESSIONS: usize = 10_000;
 
-/// How many bytes at the end of a token are hashed. A token ends in its AES-GCM tag, which
-/// differs between any two sealings, so the tail spreads tokens as well as the whole would;
-/// equality still compares every byte, so a token that only shares the tail is not taken.
-const HASHED_TAIL: usize = 32;
+/// How many bytes at the end of a token are hashed, read as one number. A token ends in its
+/// AES-GCM tag (base64), which differs between any two sealings, so its last eight characters
+/// (48 random bits) spread tokens as well as the whole would; equality still compares every
+/// byte, so a token that only shares the tail is not taken. Only tokens that opened are kept,
+/// so nobody can fill the cache with tokens crafted to share a tail.
+const HASHED_TAIL: usize = 8;
 
 fn hash_tail<H: Hasher>(token: &[u8], state: &mut H) {
-    token[token.len().saturating_sub(HASHED_TAIL)..].hash(state);
+    let tail = &token[token.len().saturating_sub(HASHED_TAIL)..];
+    let mut bytes = [0; HASHED_TAIL];
+    bytes[..tail.len()].copy_from_slice(tail);
+    state.write_u64(u64::from_le_bytes(bytes));
 }
 
 /// A kept token, as its bytes.
