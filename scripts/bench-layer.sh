@@ -19,7 +19,7 @@
 # The emulator (and Redis) share the load generator's CPU: the server has its own.
 #
 # Environment: BENCH_ROUNDS (9), BENCH_DURATION (seconds per run, 2), BENCH_CONNECTIONS (32),
-# BENCH_LOGINS (codes minted per side of a login round, 40000), BENCH_PORT (first of 8 ports, 47100),
+# BENCH_LOGINS (codes minted per side of a login round, 100000), BENCH_PORT (first of 8 ports, 47100),
 # BENCH_ONLY (`protected`, `logins` or `flood`: one part only). Needs 2 CPUs; installs wrk and
 # redis-server (Debian/Ubuntu packages) when they are missing.
 set -euo pipefail
@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.."
 ROUNDS=${BENCH_ROUNDS:-9}
 DURATION=${BENCH_DURATION:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
-LOGINS=${BENCH_LOGINS:-40000}
+LOGINS=${BENCH_LOGINS:-100000}
 PORT=${BENCH_PORT:-47100}
 ONLY=${BENCH_ONLY:-all}
 case "$ONLY" in all | protected | logins | flood) ;; *)
