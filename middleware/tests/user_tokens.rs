@@ -121,12 +121,19 @@ impl Setup {
         let code = self.mock.mint_code(request).unwrap();
         let response = support::login(&self.client, &self.replicas[0], &code).await;
         assert_eq!(response.status(), 200);
-        let body: Value = response.json().await.unwrap();
+        let mut body: Value = response.json().await.unwrap();
+        // The session token is sealed (random base64 that may spell `eyJ` by chance): the rest
+        // of the answer must not carry the platform's JWT-like user token.
+        let session = body
+            .as_object_mut()
+            .and_then(|answer| answer.remove("token"))
+            .and_then(|token| token.as_str().map(str::to_owned))
+            .unwrap();
         assert!(
             body.get("access_token").is_none() && !body.to_string().contains("eyJ"),
             "the user token never reaches the browser: {body}"
         );
-        body["token"].as_str().unwrap().to_owned()
+        session
     }
 
     /// `requests` concurrent profile requests, alternating between the replicas.
