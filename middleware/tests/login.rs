@@ -259,6 +259,7 @@ async fn a_login_past_its_deadline_is_504_login_deadline_and_the_code_s_fate_is_
         let layer = platform
             .layer(&mock)
             .login_timeout(Duration::from_millis(300));
+        let authenticator = std::sync::Arc::clone(layer.authenticator());
         let base = serve_layer(layer).await;
         let code = platform.mint(&mock, demo::ALICE);
         mock.inject_fault(exchange, Fault::Latency(Duration::from_millis(1500)), 1);
@@ -271,8 +272,15 @@ async fn a_login_past_its_deadline_is_504_login_deadline_and_the_code_s_fate_is_
             "answered at the deadline, not when the platform did"
         );
         // The exchange went on in the background: the platform consumed the code, and the
-        // ledger knows it once it ends.
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // ledger knows it once it ends (a retry before that would join the running exchange).
+        let waiting = std::time::Instant::now();
+        while authenticator.exchanges_in_flight() > 0 {
+            assert!(
+                waiting.elapsed() < Duration::from_secs(10),
+                "the exchange never ended"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         let again = login(&client, &base, &code).await;
         let body = again.json::<Value>().await.unwrap();
         assert_eq!(body["cause_id"], "code_used", "{platform:?}: {body:#}");

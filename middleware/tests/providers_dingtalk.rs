@@ -132,7 +132,9 @@ async fn concurrent_presentations_of_one_code_share_one_exchange_and_one_result(
     let auth = Arc::new(authenticator(&mock));
     // Warm the token, then slow the exchange so every presentation arrives while it runs.
     identity(&auth, alice(&mock)).await;
-    mock.inject_fault(EXCHANGE, Fault::Latency(Duration::from_millis(200)), 1);
+    // Long enough that every presentation arrives while the first exchange is at the platform,
+    // even on a busy machine.
+    mock.inject_fault(EXCHANGE, Fault::Latency(Duration::from_millis(1000)), 1);
     let before = calls(&mock, EXCHANGE);
     let code = mint(&mock, MintCode::dingtalk(demo::BOB));
     let barrier = Arc::new(tokio::sync::Barrier::new(10));
@@ -164,7 +166,9 @@ async fn concurrent_presentations_of_a_refused_code_share_one_refusal() {
     let mock = start_mock().await;
     let auth = Arc::new(authenticator(&mock));
     identity(&auth, alice(&mock)).await;
-    mock.inject_fault(EXCHANGE, Fault::Latency(Duration::from_millis(200)), 1);
+    // Long enough that every presentation arrives while the first exchange is at the platform,
+    // even on a busy machine.
+    mock.inject_fault(EXCHANGE, Fault::Latency(Duration::from_millis(1000)), 1);
     let before = calls(&mock, EXCHANGE);
     let code = mint(&mock, MintCode::dingtalk(demo::CAROL));
 

@@ -125,7 +125,9 @@ async fn concurrent_presentations_of_one_code_share_one_exchange_and_one_result(
     let mock = start_mock().await;
     let auth = Arc::new(authenticator(&mock));
     identity(&auth, alice(&mock)).await;
-    mock.inject_fault(EXCHANGE, Fault::Latency(Duration::from_millis(200)), 1);
+    // Long enough that every presentation arrives while the first exchange is at the platform,
+    // even on a busy machine.
+    mock.inject_fault(EXCHANGE, Fault::Latency(Duration::from_millis(1000)), 1);
     let (exchanges, infos) = (calls(&mock, EXCHANGE), calls(&mock, USER_INFO));
     let code = mint(&mock, MintCode::feishu(demo::BOB));
     let barrier = Arc::new(tokio::sync::Barrier::new(10));

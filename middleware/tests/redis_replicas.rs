@@ -437,6 +437,19 @@ async fn every_key_in_redis_has_a_time_to_live() {
     }
 }
 
+/// Waits until replica A's exchange has reached the platform (the emulator counts a call when it
+/// arrives, before its injected latency), so B presents the code while A's exchange is pending.
+async fn exchange_started(mock: &MockPlatform, calls_before: u64) {
+    let started = Instant::now();
+    while mock.stats().calls(Endpoint::DingTalkGetUserInfoV2) == calls_before {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "A's exchange never reached the platform"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_double_submit_spread_over_two_replicas_shares_one_exchange_and_one_result() {
     let Setup {
@@ -451,13 +464,13 @@ async fn a_double_submit_spread_over_two_replicas_shares_one_exchange_and_one_re
     let calls = mock.stats().calls(Endpoint::DingTalkGetUserInfoV2);
     mock.inject_fault(
         Endpoint::DingTalkGetUserInfoV2,
-        silent_login_mock::Fault::Latency(Duration::from_millis(300)),
+        silent_login_mock::Fault::Latency(Duration::from_millis(1000)),
         1,
     );
 
     let code = mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap();
     let (first, second) = tokio::join!(login(&client, &a, &code), async {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        exchange_started(&mock, calls).await;
         login(&client, &b, &code).await
     });
     for response in [first, second] {
@@ -488,9 +501,10 @@ async fn a_double_submit_of_a_refused_code_shares_the_refusal() {
         client,
     } = setup(RevocationPolicy::FailClosed).await;
     token_for(&client, &mock, &a, demo::BOB).await;
+    let calls = mock.stats().calls(Endpoint::DingTalkGetUserInfoV2);
     mock.inject_fault(
         Endpoint::DingTalkGetUserInfoV2,
-        silent_login_mock::Fault::Latency(Duration::from_millis(300)),
+        silent_login_mock::Fault::Latency(Duration::from_millis(1000)),
         1,
     );
     let code = mock.mint_code(MintCode::dingtalk(demo::ALICE)).unwrap();
@@ -501,7 +515,7 @@ async fn a_double_submit_of_a_refused_code_shares_the_refusal() {
     );
 
     let (first, second) = tokio::join!(login(&client, &a, &code), async {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        exchange_started(&mock, calls).await;
         login(&client, &b, &code).await
     });
     for response in [first, second] {

@@ -115,7 +115,7 @@ async fn an_expired_session_is_refused_as_expired() {
     let client = client();
     let layer = ProviderKind::DingTalk
         .layer(&mock)
-        .session_ttl(Duration::from_millis(700));
+        .session_ttl(Duration::from_millis(2000));
     let base = serve_layer(layer).await;
     let (body, cookie) =
         login_user(&client, &base, &mock, ProviderKind::DingTalk, demo::ALICE).await;
@@ -124,7 +124,7 @@ async fn an_expired_session_is_refused_as_expired() {
         get_me(&client, &base, Auth::Bearer(&token)).await.status(),
         200
     );
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    tokio::time::sleep(Duration::from_millis(2200)).await;
     error_body(
         get_me(&client, &base, Auth::Bearer(&token)).await,
         401,

@@ -101,7 +101,8 @@ async fn the_same_token_is_returned_until_less_than_30_minutes_are_left() {
     assert_eq!(body["app_access_token"], first.as_str());
     let expire = body["expire"].as_u64().unwrap();
     assert!(
-        (6199..=6200).contains(&expire),
+        // Real time passes too: a busy machine may take a few seconds between the two calls.
+        (6190..=6200).contains(&expire),
         "remaining validity, got {expire}"
     );
 
