@@ -11,13 +11,9 @@
 //! so only the server side is counted (no sockets, no client); the login's upstream call and the
 //! emulator answering it run in the same process, which is why the raw call is subtracted.
 
-use axum::body::Body;
 use axum::Router;
-use http::Request;
-use http_body_util::BodyExt;
-use silent_login_bench::{StoreKind, USER};
+use silent_login_bench::{get_me_in_process, StoreKind, USER};
 use silent_login_mock::{demo, MintCode, MockPlatform};
-use tower::ServiceExt;
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -29,34 +25,14 @@ fn blocks() -> u64 {
     dhat::HeapStats::get().total_blocks
 }
 
-async fn get(app: &Router, header: Option<(&str, &str)>) -> Vec<u8> {
-    let mut request = Request::get("/api/me");
-    if let Some((name, value)) = header {
-        request = request.header(name, value);
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec()
-}
-
 /// Allocations per `GET /api/me` with `header`, after a warm-up.
-async fn per_request(app: &Router, header: Option<(&str, &str)>) -> f64 {
+async fn per_request(app: &Router, header: (&str, &str)) -> f64 {
     for _ in 0..100 {
-        assert_eq!(get(app, header).await, USER.as_bytes());
+        assert_eq!(get_me_in_process(app, header).await.unwrap(), USER);
     }
     let before = blocks();
     for _ in 0..REQUESTS {
-        get(app, header).await;
+        get_me_in_process(app, header).await.unwrap();
     }
     (blocks() - before) as f64 / REQUESTS as f64
 }
@@ -90,11 +66,11 @@ fn main() {
             .unwrap();
         let bearer = format!("Bearer {token}");
 
-        let bare_blocks = per_request(&bare, Some(("authorization", &bearer))).await;
-        let noop_blocks = per_request(&noop, Some(("authorization", &bearer))).await;
-        let bearer_blocks = per_request(&layer, Some(("authorization", &bearer))).await;
-        let cookie_blocks = per_request(&layer, Some(("cookie", &cookie))).await;
-        let floor_blocks = per_request(&floor, Some(("authorization", &bearer))).await;
+        let bare_blocks = per_request(&bare, ("authorization", &bearer)).await;
+        let noop_blocks = per_request(&noop, ("authorization", &bearer)).await;
+        let bearer_blocks = per_request(&layer, ("authorization", &bearer)).await;
+        let cookie_blocks = per_request(&layer, ("cookie", &cookie)).await;
+        let floor_blocks = per_request(&floor, ("authorization", &bearer)).await;
         println!("allocations per protected GET /api/me ({REQUESTS} requests, server side):");
         println!("  bare axum                 {bare_blocks:>7.2}");
         println!(

@@ -12,13 +12,9 @@
 
 use std::time::Instant;
 
-use axum::body::Body;
 use axum::Router;
-use http::Request;
-use http_body_util::BodyExt;
-use silent_login_bench::{StoreKind, USER};
+use silent_login_bench::{get_me_in_process, StoreKind, USER};
 use silent_login_mock::{demo, MintCode, MockPlatform};
-use tower::ServiceExt;
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -27,27 +23,12 @@ fn env_or(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-async fn get(app: &Router, header: (&str, &str)) -> usize {
-    let request = Request::get("/api/me")
-        .header(header.0, header.1)
-        .body(Body::empty())
-        .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    response
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .len()
-}
-
 /// Nanoseconds per request over `requests` sequential requests.
 async fn round(app: &Router, header: (&str, &str), requests: usize) -> f64 {
     let started = Instant::now();
     let mut length = 0;
     for _ in 0..requests {
-        length += get(app, header).await;
+        length += get_me_in_process(app, header).await.unwrap().len();
     }
     assert_eq!(
         length,

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{header, Request, StatusCode};
 use axum::routing::get;
 use axum::Router;
@@ -151,6 +151,19 @@ pub async fn login_in_process(app: &Router, code: &str) -> Result<(String, Strin
         .as_str()
         .ok_or("the login answered no token")?;
     Ok((token.to_owned(), cookie))
+}
+
+/// `GET /api/me` through `app` (called in process) with one `header`: the body, or why not (an
+/// answer other than 200 included).
+pub async fn get_me_in_process(app: &Router, header: (&str, &str)) -> Result<Bytes, Failure> {
+    let request = Request::get("/api/me")
+        .header(header.0, header.1)
+        .body(Body::empty())?;
+    let response = app.clone().oneshot(request).await?;
+    if response.status() != StatusCode::OK {
+        return Err(format!("GET /api/me answered {}", response.status()).into());
+    }
+    Ok(response.into_body().collect().await?.to_bytes())
 }
 
 /// A DingTalk app access token of the demo app, from the emulator at `platform`.
